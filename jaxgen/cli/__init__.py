@@ -1,0 +1,1 @@
+"""The ``jaxgen`` command line."""

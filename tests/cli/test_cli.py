@@ -1,0 +1,21 @@
+"""The jaxgen command line."""
+
+import pytest
+
+from jaxgen.cli.demo import run_demo
+from jaxgen.cli.main import main
+
+
+def test_demo_finds_causal_snps_without_false_positives():
+    summary = run_demo(seed=0, echo=lambda *a: None)
+    assert summary["true_positives"] >= 3 and summary["false_positives"] == 0
+
+
+def test_cli_demo_quiet_prints_nothing(capsys):
+    assert main(["demo", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_cli_without_command_shows_usage():
+    with pytest.raises(SystemExit):
+        main([])

@@ -1,0 +1,45 @@
+"""Adjacency checks, CAR log-determinant and Laplacians."""
+
+import numpy as np
+import pytest
+
+from jaxgen.graphs import CARSpectrum, car_precision, lattice_adjacency, laplacian, ring_adjacency, validate_adjacency
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.3, 0.9, 0.999])
+def test_car_logdet_from_spectrum_matches_dense_logdet(rho):
+    A = lattice_adjacency(11)
+    A[0, 5] = A[5, 0] = 2.5  # weighted edges too
+    spectrum = CARSpectrum.from_adjacency(A)
+    sign, expected = np.linalg.slogdet(np.asarray(car_precision(A, rho)))
+    assert sign == 1
+    assert float(spectrum.logdet(rho)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_builders_give_valid_graphs_with_expected_degrees():
+    np.testing.assert_array_equal(ring_adjacency(6).sum(axis=1), 2)
+    L = lattice_adjacency(9)  # 3 x 3 grid: corners 2, edges 3, centre 4
+    np.testing.assert_array_equal(L.sum(axis=1), [2, 3, 2, 3, 4, 3, 2, 3, 2])
+    validate_adjacency(lattice_adjacency(7))
+
+
+@pytest.mark.parametrize("A, message", [
+    (np.ones((3, 2)), "square"),
+    (np.array([[0, 1.0], [0.5, 0]]), "symmetric"),
+    (np.array([[0, -1.0], [-1.0, 0]]), "non-negative"),
+    (np.array([[1.0, 1], [1, 0]]), "zero diagonal"),
+    (np.array([[0, 1.0, 0], [1, 0, 0], [0, 0, 0]]), r"isolated regions .*\[2\]"),
+    (np.array([[0, np.nan], [np.nan, 0]]), "non-finite"),
+])
+def test_invalid_adjacency_is_refused(A, message):
+    with pytest.raises(ValueError, match=message):
+        validate_adjacency(A)
+
+
+def test_laplacian_quadratic_form_is_weighted_squared_differences():
+    rng = np.random.default_rng(0)
+    W = rng.uniform(size=(5, 5))
+    W = W + W.T
+    x = rng.standard_normal(5)
+    expected = 0.5 * sum(W[i, j] * (x[i] - x[j]) ** 2 for i in range(5) for j in range(5) if i != j)
+    assert x @ laplacian(W) @ x == pytest.approx(expected, rel=1e-12)
