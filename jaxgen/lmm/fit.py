@@ -68,7 +68,7 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     seconds = time.perf_counter() - start
     _check_finite(draws, method)
     return LMMResult(draws=draws, data=data, snp_ids=snp_ids, region_names=region_names,
-                     covariate_names=covariate_names, snp_sd=info["snp_sd"], method=method,
+                     covariate_names=covariate_names, snp_sd=info["snp_sd"], method=method, priors=priors,
                      rhat_max=rhat_max, ess_min=ess_min, seconds=seconds)
 
 

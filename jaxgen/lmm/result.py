@@ -13,6 +13,7 @@ import pandas as pd
 
 from jaxgen.lmm.association import conditional_scores, two_sided_log_pvalue
 from jaxgen.lmm.data import LMMData
+from jaxgen.lmm.priors import Priors
 from jaxgen.stats import cct_log
 
 __all__ = ["LMMResult", "ConvergenceGateWarning"]
@@ -41,6 +42,7 @@ class LMMResult:
     covariate_names: list
     snp_sd: np.ndarray
     method: str
+    priors: Priors = Priors()
     rhat_max: float = 1.01
     ess_min: float = 400.0
     seconds: float = float("nan")
@@ -70,7 +72,7 @@ class LMMResult:
 
     def _association_table(self) -> pd.DataFrame:
         B = np.asarray(self.draws["B"])
-        z = np.asarray(jnp.mean(conditional_scores(self.draws, self.data), axis=(0, 1)))
+        z = np.asarray(conditional_scores(self.draws, self.data, self.priors))
         log_p = np.asarray(two_sided_log_pvalue(z))
         post = self.posterior
         rhat = az.rhat(post, var_names=["B"])["B"].values
