@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from jaxgen.cli.demo import run_demo
 
-            run_demo(seed=args.seed, echo=(lambda *a, **k: None) if args.quiet else print)
+            run_demo(seed=args.seed, progress=not args.quiet, echo=(lambda *a, **k: None) if args.quiet else print)
     except ValueError as err:
         print(f"jaxgen {args.command}: error: {err}", file=sys.stderr)
         return 1

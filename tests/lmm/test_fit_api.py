@@ -1,0 +1,129 @@
+"""The fit API: labelled posterior, diagnostics, tables, the convergence gate, determinism, bad input."""
+
+import warnings
+
+import jax
+import numpy as np
+import pandas as pd
+import pytest
+from numpyro.infer import MCMC
+
+from jaxgen import lmm
+from jaxgen.data import simulate_spatial_lmm
+
+
+@pytest.fixture(scope="module")
+def study():
+    return simulate_spatial_lmm(5, n=120, p=8, c=6, n_causal=2, rho=0.5, h2=0.3, effect=0.3)
+
+
+@pytest.fixture(scope="module")
+def result(study):
+    d = study
+    return lmm.fit(d.Y, d.X, d.adjacency, covariates=d.covariates, kinship=d.kinship, snp_ids=d.snp_ids,
+                   region_names=d.region_names, num_chains=3, num_warmup=200, num_samples=400, progress=False)
+
+
+def test_posterior_is_a_labelled_datatree(result, study):
+    post = result.posterior["posterior"]
+    assert post["B"].dims == ("chain", "draw", "snp", "qt")
+    assert post["B"].shape == (3, 400, 8, 6)
+    assert list(post["snp"].values) == study.snp_ids and list(post["qt"].values) == study.region_names
+    for name in ("Gamma", "tau2", "sigma2", "h2", "rho"):
+        assert name in post
+
+
+def test_diagnostics_report_rhat_ess_and_mcse(result):
+    table = result.diagnostics(var_names=["rho", "sigma2", "h2"])
+    assert {"r_hat", "ess_bulk", "ess_tail", "mcse_mean"} <= set(table.columns)
+    assert (table["r_hat"] < 1.05).all()
+
+
+def test_association_and_snp_tables(result, study):
+    table = result.associations()
+    assert len(table) == 8 * 6
+    for column in ("snp", "qt", "mean", "sd", "z", "p_value", "rhat", "ess_bulk", "ess_tail", "passed"):
+        assert column in table
+    assert table["p_value"].between(0, 1).all()
+    snps = result.snp_tests()
+    assert list(snps["snp"]) == study.snp_ids and (snps["n_qts"] + snps["n_excluded"] == 6).all()
+    sets = result.set_tests({"gene1": study.snp_ids[:3], "gene2": study.snp_ids[3:]})
+    assert list(sets["set"]) == ["gene1", "gene2"] and sets["p_value"].between(0, 1).all()
+    with pytest.raises(ValueError, match="not in the fit"):
+        result.set_tests({"g": ["nope"]})
+
+
+def test_convergence_gate_excludes_pairs_with_a_warning_naming_them(study):
+    d = study
+    fit = lmm.fit(d.Y, d.X, d.adjacency, num_chains=2, num_warmup=50, num_samples=100, progress=False,
+                  ess_min=10_000, snp_ids=d.snp_ids)
+    with pytest.warns(lmm.ConvergenceGateWarning, match=d.snp_ids[0]):
+        tests = fit.snp_tests()
+    assert (tests["n_qts"] == 0).all() and tests["p_value"].isna().all()
+
+
+def test_same_seed_same_draws_and_dataframe_labels(study):
+    d = study
+    Y = pd.DataFrame(d.Y, columns=d.region_names)
+    X = pd.DataFrame(d.X, columns=d.snp_ids)
+    a, b = (lmm.fit(Y, X, d.adjacency, num_chains=2, num_warmup=20, num_samples=30, progress=False, seed=4)
+            for _ in range(2))
+    np.testing.assert_array_equal(np.asarray(a.draws["B"]), np.asarray(b.draws["B"]))
+    assert list(a.posterior["posterior"]["snp"].values) == d.snp_ids
+
+
+def test_non_spatial_baseline_fixes_rho_at_zero(study):
+    d = study
+    fit = lmm.fit(d.Y, d.X, d.adjacency, priors=lmm.Priors(rho_max=0.0), num_chains=2, num_warmup=20,
+                  num_samples=30, progress=False)
+    assert np.all(np.asarray(fit.draws["rho"]) == 0) and "h2" not in fit.draws
+
+
+def test_spatial_gibbs_runs_inside_numpyro_mcmc_vectorized(study):
+    d = study
+    data, _ = lmm.prepare_data(d.Y, d.X, d.adjacency, d.covariates, d.kinship)
+    mcmc = MCMC(lmm.SpatialGibbs(), num_warmup=50, num_samples=100, num_chains=3, chain_method="vectorized",
+                progress_bar=False)
+    mcmc.run(jax.random.key(0), data, lmm.Priors())
+    samples = mcmc.get_samples(group_by_chain=True)
+    assert samples["B"].shape == (3, 100, 8, 6) and samples["h2"].shape == (3, 100)
+    with pytest.raises(ValueError, match="spatial_lmm_model only"):
+        lmm.SpatialGibbs(model=lambda: None)
+
+
+def test_svi_gives_draws_near_the_gibbs_posterior(study, result):
+    d = study
+    fit = lmm.fit(d.Y, d.X, d.adjacency, covariates=d.covariates, kinship=d.kinship, method="svi",
+                  num_chains=2, num_samples=500, svi_steps=3000, progress=False)
+    gibbs_mean = np.asarray(result.draws["B"]).mean(axis=(0, 1))
+    svi_mean = np.asarray(fit.draws["B"]).mean(axis=(0, 1))
+    assert np.abs(svi_mean - gibbs_mean).max() < 0.1
+    assert fit.snp_tests()["p_value"].between(0, 1).all()
+
+
+def ring(c):
+    A = np.zeros((c, c))
+    for i in range(c):
+        A[i, (i + 1) % c] = A[(i + 1) % c, i] = 1
+    return A
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(X=np.ones((9, 3))), "X has 9 rows"),
+    (dict(Y=np.where(np.eye(10, 4) == 1, np.nan, 0.5)), "non-finite values, the first at row 0, column 0"),
+    (dict(adjacency=np.triu(ring(4))), "symmetric"),
+    (dict(adjacency=np.pad(ring(3), ((0, 1), (0, 1)))), "isolated regions"),
+    (dict(adjacency=ring(5)), "adjacency is 5 x 5 but Y has 4"),
+    (dict(kinship=-np.eye(10)), "not positive semi-definite"),
+    (dict(kinship=np.eye(9)), r"kinship must be \(10, 10\)"),
+    (dict(X=np.column_stack([np.arange(10.0), np.ones(10), np.arange(10.0) % 3])), "constant columns"),
+    (dict(method="mcmc"), "method must be one of"),
+    (dict(num_samples=0), "num_samples must be at least 1"),
+])
+def test_bad_input_is_refused_clearly(change, message):
+    rng = np.random.default_rng(0)
+    args = dict(Y=rng.normal(size=(10, 4)), X=rng.integers(0, 3, size=(10, 3)).astype(float), adjacency=ring(4),
+                kinship=None, method="gibbs", num_samples=10)
+    args |= change
+    with pytest.raises(ValueError, match=message):
+        lmm.fit(args.pop("Y"), args.pop("X"), args.pop("adjacency"), progress=False, num_warmup=5, **args)
