@@ -11,16 +11,27 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
+from jax.scipy.linalg import solve_triangular
 
 from jaxgen.graphs.adjacency import validate_adjacency
 
-__all__ = ["CARSpectrum", "car_precision"]
+__all__ = ["CARSpectrum", "car_correlated_columns", "car_precision"]
 
 
 def car_precision(adjacency, rho):
     """Q(ρ) = D_A − ρA (c, c) for an adjacency A (c, c) and a scalar ρ."""
     A = jnp.asarray(adjacency)
     return jnp.diag(A.sum(axis=1)) - rho * A
+
+
+def car_correlated_columns(z, precision):
+    """Rows of z (..., rows, c) turned into rows with covariance Q⁻¹ for a precision Q (c, c).
+
+    With Q = RRᵀ (Cholesky), each row zR⁻¹ has covariance R⁻ᵀR⁻¹ = Q⁻¹ when z has iid N(0, 1) rows.
+    """
+    R = jnp.linalg.cholesky(precision)
+    columns = solve_triangular(R, jnp.swapaxes(z, -1, -2), trans="T", lower=True)
+    return jnp.swapaxes(columns, -1, -2)
 
 
 class CARSpectrum(NamedTuple):

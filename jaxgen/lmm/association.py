@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax.scipy.linalg import cho_factor, cho_solve
 from jax.scipy.special import log_ndtr
+
+from jaxgen.graphs.car import car_precision
 
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.model import car_quadratic
@@ -64,12 +67,13 @@ def conditional_scores(draws: dict, data: LMMData, priors: Priors = Priors()):
                                        jnp.mean(1.0 / draws["tau2"], axis=(0, 1))])
     inv_d = 1.0 / data.row_scales(h2)
     W, C, X = data.W, data.W[:, :m], data.W[:, m:]
-    Q = jnp.diag(data.car.degrees) - rho * data.adjacency
+    Q = car_precision(data.adjacency, rho)
 
     Wd = W * inv_d[:, None]
     F = _mm(W.T, Wd)
-    P_inv_F = jnp.linalg.solve(F + jnp.diag(prior_precision), F)
-    smoother = jnp.linalg.solve(F + jnp.diag(prior_precision), Wd.T)  # S (m + p, n)
+    P_factor = cho_factor(F + jnp.diag(prior_precision))
+    P_inv_F = cho_solve(P_factor, F)
+    smoother = cho_solve(P_factor, Wd.T)  # S (m + p, n)
     residual = data.Y - _mm(W, _mm(smoother, data.Y))
     residual_dof = n - 2 * jnp.trace(P_inv_F) + jnp.sum(P_inv_F * P_inv_F.T)
     sigma2 = car_quadratic(residual, inv_d, data.adjacency, data.car.degrees, rho) / (c * residual_dof)

@@ -7,7 +7,7 @@ O(n²(p + c)) rotation happen here, once; nothing per iteration is O(n²).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
@@ -17,13 +17,6 @@ from jaxgen.data.standardize import standardize_columns
 from jaxgen.graphs import CARSpectrum, validate_adjacency
 
 __all__ = ["LMMData", "prepare_data"]
-
-
-def dataclass_field_static():
-    """A dataclass field that JAX treats as static metadata (part of the compiled shape)."""
-    from dataclasses import field
-
-    return field(metadata={"static": True})
 
 
 @jax.tree_util.register_dataclass
@@ -43,7 +36,7 @@ class LMMData:
     kinship_eigenvalues: jnp.ndarray | None
     adjacency: jnp.ndarray
     car: CARSpectrum
-    n_covariates: int = dataclass_field_static()
+    n_covariates: int = field(metadata={"static": True})  # static: part of the compiled shape
 
     @property
     def has_kinship(self) -> bool:

@@ -21,8 +21,9 @@ from jax.scipy.linalg import cho_solve, solve_triangular
 from numpyro.infer.mcmc import MCMCKernel
 from numpyro.util import is_prng_key
 
+from jaxgen.graphs.car import car_correlated_columns, car_precision
 from jaxgen.lmm.data import LMMData
-from jaxgen.lmm.model import car_quadratic, spatial_lmm_model
+from jaxgen.lmm.model import car_quadratic, car_row_quadratic, spatial_lmm_model
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.slice import slice_sample_bounded
 
@@ -81,11 +82,6 @@ def _prior_variances(params: Params, priors: Priors, m: int):
     return jnp.concatenate([jnp.full((m,), priors.gamma_variance, params.tau2.dtype), params.tau2])
 
 
-def _car_cholesky(data: LMMData, rho):
-    """Lower Cholesky factor R (c, c) of Q(ρ) = D_A − ρA."""
-    return jnp.linalg.cholesky(jnp.diag(data.car.degrees) - rho * data.adjacency)
-
-
 def draw_coefficients(key, params: Params, data: LMMData, priors: Priors) -> Params:
     """θ = [Γ; B] jointly from its matrix-normal conditional."""
     m = data.n_covariates
@@ -98,8 +94,7 @@ def draw_coefficients(key, params: Params, data: LMMData, priors: Priors) -> Par
     mean = cho_solve((L, True), jnp.matmul(Wd.T, data.Y, precision=_HIGHEST))
     z = jax.random.normal(key, mean.shape, mean.dtype)
     rows = solve_triangular(L, z, trans="T", lower=True)  # L⁻ᵀz: row covariance P⁻¹
-    R = _car_cholesky(data, params.rho)
-    noise = solve_triangular(R, rows.T, trans="T", lower=True).T  # (·)R⁻¹: column covariance Q⁻¹
+    noise = car_correlated_columns(rows, car_precision(data.adjacency, params.rho))  # columns: Q⁻¹
     theta = mean + jnp.sqrt(params.sigma2) * noise
     return params._replace(Gamma=theta[:m], B=theta[m:])
 
@@ -107,8 +102,7 @@ def draw_coefficients(key, params: Params, data: LMMData, priors: Priors) -> Par
 def draw_tau2(key, params: Params, data: LMMData, priors: Priors) -> Params:
     """τ_j² from InvGamma(a_τ + c/2, b_τ + b_jᵀQb_j/(2σ²)), all j at once."""
     c = data.Y.shape[1]
-    B = params.B
-    quad = jnp.sum(B * B * data.car.degrees, axis=1) - params.rho * jnp.sum(B * (B @ data.adjacency), axis=1)
+    quad = car_row_quadratic(params.B, data.adjacency, data.car.degrees, params.rho)
     rate = priors.tau_rate + 0.5 * quad / params.sigma2
     return params._replace(tau2=rate / jax.random.gamma(key, priors.tau_shape + 0.5 * c, rate.shape, rate.dtype))
 
@@ -136,9 +130,7 @@ def draw_h2(key, params: Params, data: LMMData, priors: Priors) -> Params:
     if not data.has_kinship:
         return params
     c = data.Y.shape[1]
-    R = _residual(params, data)
-    row_quad = (jnp.sum(R * R * data.car.degrees, axis=1)
-                - params.rho * jnp.sum(R * (R @ data.adjacency), axis=1))  # r_iᵀQr_i, (n,)
+    row_quad = car_row_quadratic(_residual(params, data), data.adjacency, data.car.degrees, params.rho)
 
     def log_density(h2):
         d = data.row_scales(h2)

@@ -20,17 +20,22 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
 
-from jaxgen.graphs.car import CARSpectrum
+from jaxgen.graphs.car import CARSpectrum, car_correlated_columns, car_precision
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.priors import Priors
 
-__all__ = ["MatrixNormalCAR", "car_quadratic", "spatial_lmm_model"]
+__all__ = ["MatrixNormalCAR", "car_quadratic", "car_row_quadratic", "spatial_lmm_model"]
 
 
-def car_quadratic(residual, row_weights, adjacency, degrees, rho):
-    """Σ_i w_i r_iᵀ Q(ρ) r_i for residual rows r_i (rows, c), weights (rows,), Q = D_A − ρA."""
-    weighted = residual * row_weights[:, None]
-    return jnp.sum(weighted * residual * degrees) - rho * jnp.sum(weighted * (residual @ adjacency))
+def car_row_quadratic(rows, adjacency, degrees, rho):
+    """r_iᵀ Q(ρ) r_i for every row r_i of ``rows`` (rows, c); Q = D_A − ρA. Returns (rows,)."""
+    return jnp.sum(rows * rows * degrees, axis=-1) - rho * jnp.sum(rows * (rows @ adjacency), axis=-1)
+
+
+def car_quadratic(rows, row_weights, adjacency, degrees, rho):
+    """Σ_i w_i r_iᵀ Q(ρ) r_i for rows r_i (rows, c) and weights (rows,), as one weighted sum."""
+    weighted = rows * row_weights[:, None]
+    return jnp.sum(weighted * rows * degrees) - rho * jnp.sum(weighted * (rows @ adjacency))
 
 
 class MatrixNormalCAR(dist.Distribution):
@@ -50,16 +55,10 @@ class MatrixNormalCAR(dist.Distribution):
         self.adjacency, self.car = adjacency, car
         super().__init__(batch_shape=(), event_shape=jnp.shape(loc), validate_args=validate_args)
 
-    def precision(self):
-        """Q(ρ) (c, c)."""
-        return jnp.diag(self.car.degrees) - self.rho * self.adjacency
-
     def sample(self, key, sample_shape=()):
         z = jax.random.normal(key, tuple(sample_shape) + self.event_shape, self.loc.dtype)
-        R = jnp.linalg.cholesky(self.precision())  # Q = R Rᵀ: z R⁻¹ rows have covariance Q⁻¹
-        columns = jnp.linalg.solve(R.T, jnp.swapaxes(z, -1, -2))
         scale = jnp.sqrt(self.sigma2 * self.row_scale)[:, None]
-        return self.loc + scale * jnp.swapaxes(columns, -1, -2)
+        return self.loc + scale * car_correlated_columns(z, car_precision(self.adjacency, self.rho))
 
     def log_prob(self, value):
         rows, c = self.event_shape
