@@ -1,16 +1,22 @@
-"""Graphs over brain regions and SNPs: adjacency builders and checks, CAR precisions, Laplacians."""
+"""Graphs over brain regions and SNPs: adjacency builders and checks, CAR precisions, Laplacians, SNP groups."""
 
 from jaxgen.graphs.adjacency import contiguous_regions, lattice_adjacency, ring_adjacency, validate_adjacency
 from jaxgen.graphs.car import CARSpectrum, car_correlated_columns, car_precision
-from jaxgen.graphs.laplacian import laplacian
+from jaxgen.graphs.laplacian import adjacency_laplacian, correlation_laplacian, laplacian, ld_laplacian
+from jaxgen.graphs.snp_groups import group_labels, ld_blocks
 
 __all__ = [
     "CARSpectrum",
+    "adjacency_laplacian",
     "car_correlated_columns",
     "car_precision",
     "contiguous_regions",
+    "correlation_laplacian",
+    "group_labels",
     "lattice_adjacency",
     "laplacian",
+    "ld_blocks",
+    "ld_laplacian",
     "ring_adjacency",
     "validate_adjacency",
 ]

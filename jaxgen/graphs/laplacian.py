@@ -1,10 +1,12 @@
-"""Graph Laplacians, the smoothness penalties of GraphNet-type models."""
+"""Graph Laplacians, the smoothness penalties of GraphNet-type models, and their builders."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["laplacian"]
+from jaxgen.graphs.adjacency import validate_adjacency
+
+__all__ = ["adjacency_laplacian", "correlation_laplacian", "laplacian", "ld_laplacian"]
 
 
 def laplacian(weights) -> np.ndarray:
@@ -17,3 +19,43 @@ def laplacian(weights) -> np.ndarray:
         raise ValueError(f"weights must be a square matrix, got shape {W.shape}")
     W = W - np.diag(np.diag(W))
     return np.diag(W.sum(axis=1)) - W
+
+
+def correlation_laplacian(correlation, power: float = 2.0) -> np.ndarray:
+    """Laplacian (d, d) of the graph weighted by |R|^power, R (d, d) a correlation matrix.
+
+    power = 2 weights SNP pairs by LD r² (or region pairs by shared variance); larger powers keep only
+    the strongest links. A matrix that is not a symmetric correlation (unit diagonal, entries in
+    [−1, 1]) is refused.
+    """
+    R = np.asarray(correlation, dtype=float)
+    if R.ndim != 2 or R.shape[0] != R.shape[1]:
+        raise ValueError(f"correlation must be a square matrix, got shape {R.shape}")
+    if not np.all(np.isfinite(R)):
+        raise ValueError("correlation has NaN or infinite entries")
+    if not np.allclose(R, R.T, atol=1e-10) or np.any(np.abs(R) > 1 + 1e-10) \
+            or not np.allclose(np.diag(R), 1.0, atol=1e-8):
+        raise ValueError("correlation must be symmetric with unit diagonal and entries in [-1, 1]")
+    if power <= 0:
+        raise ValueError(f"power must be positive, got {power}")
+    return laplacian(np.abs(R) ** power)
+
+
+def ld_laplacian(genotypes, power: float = 2.0) -> np.ndarray:
+    """LD-network Laplacian (p, p) from genotypes (n, p): weights |r|^power between SNP columns.
+
+    Constant SNP columns carry no LD information and are refused, naming them.
+    """
+    G = np.asarray(genotypes, dtype=float)
+    if G.ndim != 2:
+        raise ValueError(f"genotypes must be a 2-D (n, p) matrix, got shape {G.shape}")
+    constant = np.flatnonzero(~(G.std(axis=0) > 0))
+    if constant.size:
+        raise ValueError(f"genotypes have constant columns {constant[:10].tolist()}: no LD is defined")
+    return correlation_laplacian(np.clip(np.corrcoef(G, rowvar=False), -1.0, 1.0), power)
+
+
+def adjacency_laplacian(adjacency) -> np.ndarray:
+    """Brain-network Laplacian (q, q) of a region adjacency (validated: symmetric, non-negative,
+    zero diagonal, no isolated region)."""
+    return laplacian(validate_adjacency(adjacency))

@@ -1,0 +1,129 @@
+"""The scikit-learn-style shell every CCA method shares: parameters, fit, transform, score.
+
+A method is a subclass that names its numeric hyperparameters (``_hyper_names``, vmappable in
+cross-validation) and its solver (a hashable callable ``solver(data, hyper, tol, max_iter)``).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgen.cca.batch import fit_and_score
+from jaxgen.cca.data import CCAInputs, check_inputs, check_masks, check_views
+
+__all__ = ["CCAEstimator"]
+
+
+class CCAEstimator:
+    """Base class. Subclasses set ``_hyper_names`` and ``solver`` and define ``__init__`` storing
+    every argument unchanged (scikit-learn convention); ``tol``, ``max_iter`` and ``standardize``
+    are common to all.
+
+    Fitted attributes: ``U_`` (p, K), ``V_`` (q, K), ``n_iter_``, ``converged_``,
+    ``train_correlations_`` (K,), and the training standardization ``x_mean_``, ``x_scale_`` (p,),
+    ``y_mean_``, ``y_scale_`` (K, q).
+    """
+
+    _hyper_names: tuple[str, ...] = ()
+    solver = None
+
+    # -- parameters -------------------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor arguments, as given."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set constructor arguments by name; unknown names are refused. Returns self."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {name!r}; valid: {valid}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def hyper(self) -> dict:
+        """The numeric hyperparameters as a dict of floats, checked."""
+        values = {name: float(getattr(self, name)) for name in self._hyper_names}
+        for name, value in values.items():
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{type(self).__name__}: {name} must be a finite number >= 0, got {value}")
+        self._check_hyper(values)
+        if not (np.isfinite(self.tol) and self.tol >= 0):
+            raise ValueError(f"tol must be >= 0, got {self.tol}")
+        if int(self.max_iter) != self.max_iter or self.max_iter < 1:
+            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter}")
+        return values
+
+    def _check_hyper(self, values: dict) -> None:
+        """Method-specific checks of the hyperparameters (none by default)."""
+
+    def snp_groups(self, inputs: CCAInputs) -> np.ndarray:
+        """SNP group labels (p,) in [0, p) seen by group penalties; each SNP its own group by default."""
+        return np.arange(inputs.X.shape[1])
+
+    # -- fitting ----------------------------------------------------------------------------------
+    def fit(self, X, Ys, Lx=None, Ly=None):
+        """Fit on X (n, p) and Ys (K of (n, q), or (K, n, q)) with Laplacians Lx (p, p) and Ly
+        ((q, q) or (K, q, q)); omitted Laplacians are built from the data's correlations. Returns self.
+        """
+        inputs = check_inputs(X, Ys, Lx, Ly)
+        hyper = self.hyper()
+        n = inputs.X.shape[0]
+        ones = np.ones(n)
+        if self.standardize:
+            check_masks(inputs, ones[None], "the data")
+        result = fit_and_score(self.solver, bool(self.standardize), inputs.X, inputs.Ys, inputs.Lx,
+                               inputs.Ly, self.snp_groups(inputs), ones, ones,
+                               {k: jnp.asarray(v) for k, v in hyper.items()},
+                               jnp.asarray(self.tol, float), jnp.asarray(int(self.max_iter)))
+        self._set_fitted(result, inputs)
+        return self
+
+    def _set_fitted(self, result, inputs: CCAInputs) -> None:
+        """Store a FitScore's solution as fitted attributes, refusing non-finite weights."""
+        U, V = np.asarray(result.solution.U), np.asarray(result.solution.V)
+        if not (np.all(np.isfinite(U)) and np.all(np.isfinite(V))):
+            side = "U (SNP weights)" if not np.all(np.isfinite(U)) else "V (region weights)"
+            raise FloatingPointError(
+                f"{type(self).__name__} produced non-finite {side}: a system was singular or "
+                f"ill-conditioned (n={inputs.X.shape[0]}, p={inputs.X.shape[1]}, q={inputs.Ys.shape[2]}); "
+                f"increase the penalties or the ridge terms. Parameters: {self.hyper()}")
+        self.U_, self.V_ = U, V
+        self.n_iter_ = int(result.solution.n_iter)
+        self.converged_ = bool(result.solution.converged)
+        self.train_correlations_ = np.asarray(result.train_corr)
+        self.x_mean_, self.x_scale_, self.y_mean_, self.y_scale_ = (np.asarray(a) for a in result.scale)
+
+    # -- using a fit ------------------------------------------------------------------------------
+    def transform(self, X, Ys):
+        """Canonical variates: (X scores (n, K), Y scores (n, K)), column k = X̃u_k and Ỹ_kv_k with
+        X̃, Ỹ_k standardized by the training means and sds."""
+        self._check_fitted()
+        X, Ys = check_views(X, Ys)
+        fitted, given = (self.U_.shape[0], self.U_.shape[1], self.V_.shape[0]), (X.shape[1], *Ys.shape[::2])
+        if fitted != given:
+            raise ValueError(f"fitted on (p, K, q) = {fitted}, got data with (p, K, q) = {given}")
+        Zx = (X - self.x_mean_) / self.x_scale_
+        Zys = (Ys - self.y_mean_[:, None, :]) / self.y_scale_[:, None, :]
+        return Zx @ self.U_, np.einsum("knq,qk->nk", Zys, self.V_)
+
+    def score(self, X, Ys) -> np.ndarray:
+        """(K,) canonical correlations corr(X̃u_k, Ỹ_kv_k) on the given data."""
+        a, b = self.transform(X, Ys)
+        a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+        return (a * b).sum(axis=0) / np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "U_"):
+            raise RuntimeError(f"this {type(self).__name__} is not fitted yet: call fit(X, Ys) first")
