@@ -111,7 +111,7 @@ def cross_validate(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, param_gr
             test.append(outer_train - inner)
     train, test = np.concatenate(train), np.concatenate(test)
     if estimator.standardize:
-        check_masks(inputs, train, "training fold")
+        check_masks(inputs, train, "training fold {s}")
 
     run = grid_by_split(estimator.solver, bool(estimator.standardize))
     label = f"{type(estimator).__name__} CV: {len(grid)} settings × {train.shape[0]} folds"

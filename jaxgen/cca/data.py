@@ -134,7 +134,8 @@ def _correlation(A, name):
 
 
 def check_masks(inputs: CCAInputs, masks: np.ndarray, what: str) -> None:
-    """Refuse row subsets (S, n) on which some column of X or of a Y_k is constant (no sd)."""
+    """Refuse row subsets (S, n) on which some column of X or of a Y_k is constant (no sd); ``what``
+    names subset s in the message (``"training fold {s}"``)."""
     for name, A in [("X", inputs.X)] + [(f"Ys[{k}]", Y) for k, Y in enumerate(inputs.Ys)]:
         counts = masks.sum(axis=1, keepdims=True)
         mean = masks @ A / counts
@@ -142,7 +143,7 @@ def check_masks(inputs: CCAInputs, masks: np.ndarray, what: str) -> None:
         bad = np.argwhere(~(var > 1e-12 * np.maximum(1.0, mean ** 2)))
         if bad.size:
             s, j = bad[0]
-            raise ValueError(f"column {j} of {name} is constant on {what} {s}: it cannot be standardized")
+            raise ValueError(f"column {j} of {name} is constant on {what.format(s=s)}: it cannot be standardized")
 
 
 def standardize_masked(A: jax.Array, mask: jax.Array):

@@ -28,12 +28,16 @@ def _unit(w):
 
 @dataclass(frozen=True)
 class TensorCCASolver:
-    """ALS for max ⟨M, h₀ ∘ h₁ ∘ … ∘ h_K⟩ over unit vectors, M the covariance tensor of the whitened
+    """ALS for max |⟨M, h₀ ∘ h₁ ∘ … ∘ h_K⟩| over unit vectors, M the covariance tensor of the whitened
     views Z₀ = X C₀₀^{-1/2}, Z_k = Y_k C_kk^{-1/2}, C_kk = cov(view k) + ε I.
 
     The tensor is never formed: the contraction of M with every factor but view j is
-    Z_jᵀ (∏_{i≠j} Z_i h_i) / n, an O(n d_j) product.
+    Z_jᵀ (∏_{i≠j} Z_i h_i) / n, an O(n d_j) product. ALS finds a local maximum, so it runs from
+    ``n_starts`` starts at once (vmapped: the uniform vector and fixed pseudo-random ones) and keeps
+    the best.
     """
+
+    n_starts: int = 10
 
     def __call__(self, data: CCAData, hyper: dict, tol, max_iter) -> CCASolution:
         X, Ys, n = data.X, data.Ys, data.n_rows
@@ -58,16 +62,30 @@ class TensorCCASolver:
                 scores_y = scores_y.at[:, k].set(jnp.matmul(Zy[k], g, precision=HIGHEST))
             return jnp.broadcast_to(h[:, None], (p, K)), G, aux
 
-        dtype = X.dtype
-        start_h = jnp.full((p, K), 1.0 / jnp.sqrt(p), dtype)
-        start_g = jnp.full((q, K), 1.0 / jnp.sqrt(q), dtype)
-        solution = alternate(step, start_h, start_g, (), tol, max_iter)
+        def tensor_value(solution):
+            product = jnp.matmul(Zx, solution.U[:, 0], precision=HIGHEST) * jnp.prod(
+                jnp.einsum("knq,qk->nk", Zy, solution.V, precision=HIGHEST), axis=1)
+            return jnp.abs(product.sum() / n)
+
+        starts_h, starts_g = _starts(self.n_starts, p, q, K, X.dtype)
+        runs = jax.vmap(lambda h, g: alternate(step, jnp.broadcast_to(h[:, None], (p, K)), g, (), tol, max_iter)
+                        )(starts_h, starts_g)
+        best = jnp.argmax(jax.vmap(tensor_value)(runs))
+        solution = jax.tree_util.tree_map(lambda a: a[best], runs)
         U = jnp.matmul(Wx, solution.U, precision=HIGHEST)
         V = jnp.einsum("kqr,rk->qk", Wy, solution.V, precision=HIGHEST)
         U, V = _unit_variance(X, U), _unit_variance_per_task(Ys, V)
         sign = jnp.sign(jnp.sum(jnp.matmul(X, U, precision=HIGHEST)
                                 * jnp.einsum("knq,qk->nk", Ys, V, precision=HIGHEST), axis=0))
         return solution._replace(U=U, V=V * jnp.where(sign == 0, 1.0, sign))
+
+
+def _starts(n_starts, p, q, K, dtype):
+    """(S, p) and (S, q, K) unit starting factors: the uniform vector, then fixed pseudo-random ones."""
+    key_h, key_g = jax.random.split(jax.random.key(0))
+    h = jax.random.normal(key_h, (n_starts, p), dtype).at[0].set(1.0)
+    g = jax.random.normal(key_g, (n_starts, q, K), dtype).at[0].set(1.0)
+    return h / jnp.linalg.norm(h, axis=1, keepdims=True), g / jnp.linalg.norm(g, axis=1, keepdims=True)
 
 
 def _unit_variance(X, U):
@@ -94,16 +112,24 @@ class TCCA(CCAEstimator):
     C₀₁…K = (1/n) Σᵢ x_i ∘ y_1i ∘ … ∘ y_Ki the covariance tensor, as the best rank-1 approximation of
     the whitened tensor, by alternating least squares (the tensor is never formed). One SNP weight
     vector serves every task: ``U_`` repeats it in its K columns; ``V_[:, k]`` is modality k's weight.
+    ALS converges to a local maximum, so it runs from ``n_starts`` starts (vmapped) and keeps the best.
     Columns are scaled to ‖X̃u_k‖ = ‖Ỹ_kv_k‖ = 1 and signed so each training correlation is ≥ 0.
 
     Parameters
     ----------
     eps : ridge ε added to each view's covariance (needed when a view has more columns than rows).
+    n_starts : ALS starts (the uniform vector and fixed pseudo-random ones).
     tol, max_iter, standardize : as in :class:`jaxgen.cca.MTS2CCA`.
     """
 
     _hyper_names = ("eps",)
-    solver = TensorCCASolver()
 
-    def __init__(self, eps=1e-2, tol=1e-6, max_iter=400, standardize=True):
-        self.eps, self.tol, self.max_iter, self.standardize = eps, tol, max_iter, standardize
+    def __init__(self, eps=1e-2, n_starts=10, tol=1e-6, max_iter=400, standardize=True):
+        self.eps, self.n_starts, self.tol, self.max_iter, self.standardize = eps, n_starts, tol, max_iter, standardize
+
+    @property
+    def solver(self):
+        """ALS from ``n_starts`` starts (a static setting: a new value compiles a new solver)."""
+        if int(self.n_starts) != self.n_starts or self.n_starts < 1:
+            raise ValueError(f"n_starts must be a positive integer, got {self.n_starts}")
+        return TensorCCASolver(n_starts=int(self.n_starts))
