@@ -11,7 +11,7 @@ __all__ = ["main"]
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxgen", description="Brain imaging genetics on JAX.")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="simulate a study and run the association pipeline end to end")
+    demo = commands.add_parser("demo", help="simulate studies and run the spatial LMM and multi-task CCA end to end")
     demo.add_argument("--seed", type=int, default=0, help="seed of the simulated study (default 0)")
     demo.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
