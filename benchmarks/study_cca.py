@@ -1,0 +1,219 @@
+"""MTS2CCA against its comparison family on simulated studies, after Kim et al. (2022)'s design.
+
+X (SNPs) against Y₁, Y₂, Y₃ whose true canonical correlations with X are high, medium and low
+(0.9, 0.5, 0.1). Each replicate has n_discovery subjects for tuning and fitting and a held-out set
+for prediction. Per method and replicate:
+  * nested 5-fold CV over the method's grid: train/test canonical correlation per task (outer folds);
+  * feature-selection AUC of U (SNPs) and V (regions) of the CV-chosen refit against the truth;
+  * prediction of a simulated clinical score s = ½ X̃u₁ + ½ Ỹ₁v₁ + noise (true canonical variates of
+    task 1) by ridge regression on the selected SNPs and regions: held-out RMSE and correlation;
+  * runtime of the nested CV (compiled once per method; later replicates reuse it).
+Also: sensitivity of MTS2CCA's test correlation to each hyperparameter over 0.01 … 100 (others at 1),
+and peak resident memory of one nested CV per method (each in a fresh process).
+
+Usage: python benchmarks/study_cca.py [--replicates R] [--quick] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+GRIDS = {
+    "MTS2CCA": {"beta1": [1.0, 10.0, 100.0], "beta2": [1.0, 10.0, 100.0], "lam1": [0.1, 1.0], "lam2": [0.1, 1.0]},
+    "MTSCCA": {"beta1": [1.0, 10.0, 100.0], "beta2": [1.0, 10.0, 100.0], "alpha1": [1.0, 10.0], "alpha2": [1.0, 10.0]},
+    "MTGSCCA": {"beta1": [1.0, 10.0, 100.0], "beta2": [1.0, 10.0, 100.0], "gamma1": [1.0, 10.0, 100.0]},
+    "SCCA": {"alpha1": [1.0, 10.0, 100.0], "alpha2": [1.0, 10.0, 100.0], "lam1": [0.0, 1.0]},
+    "JCBSCCA": {"keep_x": [0.05, 0.1, 0.2], "keep_y": [0.1, 0.2, 0.4], "gamma": [0.0, 1.0]},
+    "TCCA": {"eps": [0.01, 0.1, 1.0]},
+}
+SENSITIVITY = [0.01, 0.1, 1.0, 10.0, 100.0]
+
+
+def estimator(name, max_iter):
+    from jaxgen import cca
+
+    return getattr(cca, name)(max_iter=max_iter)
+
+
+def simulate(seed, n_discovery, n_holdout, p, q):
+    """A study and its clinical score (n,), split into discovery and held-out rows."""
+    from jaxgen.data import simulate_multitask_cca
+
+    data = simulate_multitask_cca(seed, n=n_discovery + n_holdout, p=p, q=q, n_tasks=3, ccc=(0.9, 0.5, 0.1))
+    rng = np.random.default_rng(seed + 10_000)
+    Zx = (data.X - data.X.mean(axis=0)) / data.X.std(axis=0, ddof=1)
+    Zy = (data.Ys[0] - data.Ys[0].mean(axis=0)) / data.Ys[0].std(axis=0, ddof=1)
+    score = 0.5 * Zx @ data.truth.U[:, 0] + 0.5 * Zy @ data.truth.V[:, 0] + 0.5 * rng.standard_normal(len(Zx))
+    return data, score
+
+
+def selected(weights, truth_size):
+    """Features a fit selects: non-negligible rows (> 1e-3 of the largest row norm), or the top
+    ``truth_size`` rows for a dense method."""
+    norms = np.linalg.norm(weights, axis=1)
+    chosen = norms > 1e-3 * norms.max()
+    if chosen.mean() > 0.9:
+        chosen = np.zeros_like(chosen)
+        chosen[np.argsort(-norms)[:truth_size]] = True
+    return chosen
+
+
+def ridge_prediction(features, score, train, alpha=1.0):
+    """Held-out RMSE and correlation of a ridge fit (standardized features, penalty alpha·n)."""
+    A = features[train]
+    mean, sd = A.mean(axis=0), A.std(axis=0) + 1e-12
+    A = (A - mean) / sd
+    coef = np.linalg.solve(A.T @ A + alpha * len(A) * np.eye(A.shape[1]), A.T @ (score[train] - score[train].mean()))
+    pred = ((features[~train] - mean) / sd) @ coef + score[train].mean()
+    return float(np.sqrt(np.mean((pred - score[~train]) ** 2))), float(np.corrcoef(pred, score[~train])[0, 1])
+
+
+def run_method(name, data, score, n_discovery, max_iter, seed):
+    from jaxgen.cca import cross_validate, selection_auc
+
+    rows = np.arange(len(score)) < n_discovery
+    X, Ys = data.X[rows], data.Ys[:, rows]
+    start = time.perf_counter()
+    result = cross_validate(estimator(name, max_iter), X, Ys, Lx=data.Lx, Ly=data.Ly, param_grid=GRIDS[name],
+                            cv=5, seed=seed, nested=True, progress=False)
+    seconds = time.perf_counter() - start
+    fit = result.best_estimator
+    snps, regions = selected(fit.U_, int(data.truth.causal_snps.sum())), \
+        selected(fit.V_, int(data.truth.causal_regions.sum()))
+    features = np.column_stack([data.X[:, snps]] + [Y[:, regions] for Y in data.Ys])
+    rmse, corr = ridge_prediction(features, score, rows)
+    return {"seconds": seconds,
+            "outer_train_corr": result.nested.train_corr.mean(axis=0).tolist(),
+            "outer_test_corr": result.nested.test_corr.mean(axis=0).tolist(),
+            "holdout_corr": fit.score(data.X[~rows], data.Ys[:, ~rows]).tolist(),
+            "auc_snps": selection_auc(fit.U_, data.truth.causal_snps),
+            "auc_regions": selection_auc(fit.V_, data.truth.causal_regions),
+            "n_selected_snps": int(snps.sum()), "n_selected_regions": int(regions.sum()),
+            "clinical_rmse": rmse, "clinical_corr": corr}
+
+
+def sensitivity(data, n_discovery, max_iter):
+    """Mean 5-fold test correlation per task of MTS2CCA as each hyperparameter sweeps SENSITIVITY."""
+    from jaxgen.cca import MTS2CCA, cross_validate
+
+    X, Ys = data.X[:n_discovery], data.Ys[:, :n_discovery]
+    curves = {}
+    for name in ("beta1", "beta2", "lam1", "lam2"):
+        result = cross_validate(MTS2CCA(max_iter=max_iter), X, Ys, Lx=data.Lx, Ly=data.Ly,
+                                param_grid={name: SENSITIVITY}, cv=5, progress=False)
+        curves[name] = result.mean_test_corr.tolist()
+    return curves
+
+
+def peak_memory_child(name, sizes, max_iter, queue):
+    """In a fresh process: one nested CV of ``name`` (or nothing, for the baseline); report peak RSS."""
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    data, score = simulate(0, *sizes)
+    if name != "baseline":
+        run_method(name, data, score, sizes[0], max_iter, 0)
+    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def peak_memory(names, sizes, max_iter):
+    context = multiprocessing.get_context("spawn")
+    peaks = {}
+    for name in ["baseline"] + list(names):
+        queue = context.Queue()
+        child = context.Process(target=peak_memory_child, args=(name, sizes, max_iter, queue))
+        child.start()
+        peaks[name] = queue.get()
+        child.join()
+    return {name: {"peak_rss_mb": mb, "above_baseline_mb": mb - peaks["baseline"]} for name, mb in peaks.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicates", type=int, default=5)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "cca_study.json"))
+    args = parser.parse_args()
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    sizes = (120, 60, 40, 20) if args.quick else (300, 200, 100, 40)       # n_discovery, n_holdout, p, q
+    max_iter = 30 if args.quick else 100
+    per_method = {name: [] for name in GRIDS}
+    for replicate in range(args.replicates):
+        data, score = simulate(replicate, *sizes)
+        for name in GRIDS:
+            per_method[name].append(run_method(name, data, score, sizes[0], max_iter, replicate))
+            print(f"replicate {replicate} {name}: test corr "
+                  f"{np.round(per_method[name][-1]['outer_test_corr'], 3).tolist()}", file=sys.stderr)
+    summary = {name: summarize(runs) for name, runs in per_method.items()}
+    results = {"design": {"n_discovery": sizes[0], "n_holdout": sizes[1], "p": sizes[2], "q": sizes[3],
+                          "K": 3, "ccc": [0.9, 0.5, 0.1], "replicates": args.replicates, "max_iter": max_iter,
+                          "grids": GRIDS, "device": "cpu"},
+               "summary": summary, "per_replicate": per_method,
+               "sensitivity_mts2cca": sensitivity(simulate(0, *sizes)[0], sizes[0], max_iter),
+               "sensitivity_values": SENSITIVITY,
+               "memory": peak_memory(GRIDS, sizes, max_iter)}
+    with open(args.out, "w") as handle:
+        json.dump(results, handle, indent=1)
+    print(json.dumps(summary, indent=1))
+    plot(results, args.out.replace(".json", ".png"))
+
+
+def summarize(runs):
+    """Mean and standard error over replicates of every numeric field."""
+    out = {}
+    for key in runs[0]:
+        values = np.array([run[key] for run in runs], dtype=float)
+        out[key] = {"mean": values.mean(axis=0).tolist(),
+                    "se": (values.std(axis=0, ddof=1) / np.sqrt(len(runs))).tolist() if len(runs) > 1 else None}
+    out["seconds_after_first"] = float(np.median([run["seconds"] for run in runs[1:]])) if len(runs) > 1 else None
+    return out
+
+
+def plot(results, path):
+    """Test correlation per task, selection AUCs, and the MTS2CCA sensitivity curves."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no plot", file=sys.stderr)
+        return
+    summary, names = results["summary"], list(results["summary"])
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        test = summary[name]["outer_test_corr"]
+        axes[0].bar(np.arange(3) + i * width, test["mean"], width, yerr=test["se"], label=name)
+    axes[0].set_xticks(np.arange(3) + 0.4 - width / 2, ["Y₁ (ρ=0.9)", "Y₂ (ρ=0.5)", "Y₃ (ρ=0.1)"])
+    axes[0].set_ylabel("nested-CV test canonical correlation")
+    axes[0].set_title("held-out correlation per modality")
+    axes[0].legend(fontsize=8)
+    for i, key in enumerate(("auc_snps", "auc_regions")):
+        axes[1].bar(np.arange(len(names)) + i * 0.4, [summary[n][key]["mean"] for n in names], 0.4,
+                    yerr=[summary[n][key]["se"] for n in names], label=key.replace("auc_", ""))
+    axes[1].set_xticks(np.arange(len(names)) + 0.2, names, rotation=30)
+    axes[1].set_ylim(0.4, 1.0)
+    axes[1].set_ylabel("feature-selection AUC")
+    axes[1].set_title("recovery of the true SNPs and regions")
+    axes[1].legend()
+    for name, curve in results["sensitivity_mts2cca"].items():
+        axes[2].plot(results["sensitivity_values"], np.mean(curve, axis=1), marker="o", label=name)
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("hyperparameter value (others at 1)")
+    axes[2].set_ylabel("mean test correlation over tasks")
+    axes[2].set_title("MTS2CCA sensitivity (5-fold CV)")
+    axes[2].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
