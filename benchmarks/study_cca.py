@@ -177,13 +177,10 @@ def summarize(runs):
 
 def plot(results, path):
     """Test correlation per task, selection AUCs, and the MTS2CCA sensitivity curves."""
-    try:
-        import matplotlib
+    from plotting import headless_pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib missing: no plot", file=sys.stderr)
+    plt = headless_pyplot()
+    if plt is None:
         return
     summary, names = results["summary"], list(results["summary"])
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))

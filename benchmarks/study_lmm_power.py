@@ -100,13 +100,10 @@ def main():
 
 def plot(results, path):
     """Bar chart of power at equal type I error per setting and method (needs matplotlib)."""
-    try:
-        import matplotlib
+    from plotting import headless_pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib missing: no plot", file=sys.stderr)
+    plt = headless_pyplot()
+    if plt is None:
         return
     settings = results["settings"]
     methods = list(settings[0]["methods"])

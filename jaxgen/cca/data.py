@@ -15,8 +15,8 @@ import numpy as np
 
 from jaxgen.graphs import correlation_laplacian
 
-__all__ = ["CCAData", "CCAInputs", "canonical_correlations", "check_inputs", "check_masks", "check_views", "masked_views",
-           "standardize_masked"]
+__all__ = ["CCAData", "CCAInputs", "canonical_correlations", "check_inputs", "check_masks", "check_views",
+           "masked_views", "standardize_masked"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def check_inputs(X, Ys, Lx=None, Ly=None) -> CCAInputs:
     correlation graph of X (LD) or of each Y_k is used.
     """
     X, Ys = check_views(X, Ys)
-    (K, n, q), p = Ys.shape, X.shape[1]
+    (K, _, q), p = Ys.shape, X.shape[1]
     if Lx is None:
         Lx = correlation_laplacian(_correlation(X, "X"))
     Lx = _laplacian_like(Lx, "Lx", p)
