@@ -11,7 +11,7 @@ for prediction. Per method and replicate:
 Also: sensitivity of MTS2CCA's test correlation to each hyperparameter over 0.01 … 100 (others at 1),
 and peak resident memory of one nested CV per method (each in a fresh process).
 
-Usage: python benchmarks/study_cca.py [--replicates R] [--quick] [--out FILE]
+Usage: python benchmarks/study_cca.py [--replicates R] [--quick] [--out FILE] [--only-memory]
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import resource
 import sys
 import time
 
@@ -119,7 +118,14 @@ def peak_memory_child(name, sizes, max_iter, queue):
     data, score = simulate(0, *sizes)
     if name != "baseline":
         run_method(name, data, score, sizes[0], max_iter, 0)
-    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    queue.put(peak_rss_mb())
+
+
+def peak_rss_mb():
+    """This process's peak resident memory (VmHWM, which, unlike ru_maxrss, restarts at exec)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def peak_memory(names, sizes, max_iter):
@@ -139,10 +145,19 @@ def main():
     parser.add_argument("--replicates", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "cca_study.json"))
+    parser.add_argument("--only-memory", action="store_true", help="re-measure memory into an existing --out")
     args = parser.parse_args()
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     sizes = (120, 60, 40, 20) if args.quick else (300, 200, 100, 40)       # n_discovery, n_holdout, p, q
     max_iter = 30 if args.quick else 100
+    if args.only_memory:
+        with open(args.out) as handle:
+            results = json.load(handle)
+        results["memory"] = peak_memory(GRIDS, sizes, max_iter)
+        with open(args.out, "w") as handle:
+            json.dump(results, handle, indent=1)
+        print(json.dumps(results["memory"], indent=1))
+        return
     per_method = {name: [] for name in GRIDS}
     for replicate in range(args.replicates):
         data, score = simulate(replicate, *sizes)
