@@ -4,6 +4,10 @@ Subpackages
 -----------
 data   simulators with ground truth (spatial multitask LMM, multi-task CCA)
 stats  Cauchy combination test and classic association baselines
+graphs adjacency, CAR precisions, Laplacians, SNP groups
+lmm    the spatial-correlated multitask LMM (NumPyro model, Gibbs kernel, fit)
+cca    multi-task structured sparse CCA (MTS2CCA and its family, CV, permutation test)
+cli    the jaxgen command line
 """
 
 __version__ = "0.1.0"
