@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.cca.batch import fit_and_score
-from jaxgen.cca.data import CCAInputs, check_inputs, check_masks, check_views
+from jaxgen.cca.data import CCAInputs, canonical_correlations, check_inputs, check_masks, check_views
 
 __all__ = ["CCAEstimator"]
 
@@ -109,20 +109,22 @@ class CCAEstimator:
     def transform(self, X, Ys):
         """Canonical variates: (X scores (n, K), Y scores (n, K)), column k = X̃u_k and Ỹ_kv_k with
         X̃, Ỹ_k standardized by the training means and sds."""
+        Zx, Zys = self._standardized(X, Ys)
+        return Zx @ self.U_, np.einsum("knq,qk->nk", Zys, self.V_)
+
+    def _standardized(self, X, Ys):
+        """X (n, p) and Ys (K, n, q) checked against the fit and standardized by the training stats."""
         self._check_fitted()
         X, Ys = check_views(X, Ys)
         fitted, given = (self.U_.shape[0], self.U_.shape[1], self.V_.shape[0]), (X.shape[1], *Ys.shape[::2])
         if fitted != given:
             raise ValueError(f"fitted on (p, K, q) = {fitted}, got data with (p, K, q) = {given}")
-        Zx = (X - self.x_mean_) / self.x_scale_
-        Zys = (Ys - self.y_mean_[:, None, :]) / self.y_scale_[:, None, :]
-        return Zx @ self.U_, np.einsum("knq,qk->nk", Zys, self.V_)
+        return (X - self.x_mean_) / self.x_scale_, (Ys - self.y_mean_[:, None, :]) / self.y_scale_[:, None, :]
 
     def score(self, X, Ys) -> np.ndarray:
         """(K,) canonical correlations corr(X̃u_k, Ỹ_kv_k) on the given data."""
-        a, b = self.transform(X, Ys)
-        a, b = a - a.mean(axis=0), b - b.mean(axis=0)
-        return (a * b).sum(axis=0) / np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+        X, Ys = self._standardized(X, Ys)
+        return np.asarray(canonical_correlations(X, Ys, self.U_, self.V_, np.ones(X.shape[0])))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "U_"):
