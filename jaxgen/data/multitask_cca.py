@@ -22,7 +22,7 @@ from jaxgen.data.genotypes import LDGenotypeModel
 from jaxgen.graphs import contiguous_regions, lattice_adjacency, laplacian
 from jaxgen.graphs.car import car_precision
 
-__all__ = ["MultitaskCCAData", "MultitaskCCATruth", "simulate_multitask_cca"]
+__all__ = ["MultitaskCCAData", "MultitaskCCATruth", "multitask_modalities", "simulate_multitask_cca"]
 
 
 @dataclass(frozen=True)
@@ -95,28 +95,43 @@ def simulate_multitask_cca(seed: int, n: int, p: int, q: int, n_tasks: int = 3,
 
     rng = np.random.default_rng(seed)
     model = LDGenotypeModel.draw(rng, p, block_size=block_size, maf_range=maf_range)
-    cov_x = model.dosage_covariance()
     X = model.haplotypes(rng, 2 * n).reshape(n, 2, p).sum(axis=1).astype(float)
-
     adjacency = lattice_adjacency(q)
+    Ys, truth = multitask_modalities(rng, X, adjacency, ccc, snp_mean=2.0 * model.maf,
+                                     snp_covariance=model.dosage_covariance(), n_causal_snps=n_causal_snps,
+                                     n_causal_regions=n_causal_regions, region_rho=region_rho)
+    return MultitaskCCAData(X=X, Ys=Ys, Lx=laplacian(truth.snp_correlation ** 2), Ly=laplacian(adjacency),
+                            adjacency=adjacency, truth=truth)
+
+
+def multitask_modalities(rng: np.random.Generator, X, adjacency, ccc, *, snp_mean=None, snp_covariance=None,
+                         n_causal_snps: int, n_causal_regions: int,
+                         region_rho: float = 0.6) -> tuple[np.ndarray, MultitaskCCATruth]:
+    """Draw K = len(ccc) modalities (K, n, q) given dosages X (n, p) on the region graph ``adjacency``.
+
+    snp_mean (p,), snp_covariance (p, p) : the population moments of X (default: the sample ones,
+    which makes ``ccc`` the canonical correlations of the population that X is taken to be).
+    Returns the modalities and the truth.
+    """
+    X = np.asarray(X, dtype=float)
+    p, q = X.shape[1], adjacency.shape[0]
+    snp_mean = X.mean(axis=0) if snp_mean is None else snp_mean
+    cov_x = np.cov(X, rowvar=False) if snp_covariance is None else snp_covariance
     sigma_y = _car_correlation(adjacency, region_rho)
     snp_support = np.zeros(p, dtype=bool)
     snp_support[rng.choice(p, size=n_causal_snps, replace=False)] = True
     region_support = np.zeros(q, dtype=bool)
     region_support[contiguous_regions(rng, adjacency, n_causal_regions)] = True
 
-    U = _unit_variance_weights(rng, snp_support, n_tasks, cov_x, signed=True)
-    V = _unit_variance_weights(rng, region_support, n_tasks, sigma_y, signed=False)
-    centred = X - 2.0 * model.maf
-    Ys = np.stack([_modality(rng, centred @ U[:, k], V[:, k], sigma_y, ccc[k]) for k in range(n_tasks)])
-
+    U = _unit_variance_weights(rng, snp_support, len(ccc), cov_x, signed=True)
+    V = _unit_variance_weights(rng, region_support, len(ccc), sigma_y, signed=False)
+    centred = X - snp_mean
+    Ys = np.stack([_modality(rng, centred @ U[:, k], V[:, k], sigma_y, ccc[k]) for k in range(len(ccc))])
     sd_x = np.sqrt(np.diag(cov_x))
-    ld = model.ld_correlation()
-    truth = MultitaskCCATruth(U=U * sd_x[:, None], V=V, ccc=ccc, causal_snps=snp_support,
-                              causal_regions=region_support, snp_correlation=ld,
+    truth = MultitaskCCATruth(U=U * sd_x[:, None], V=V, ccc=np.asarray(ccc, dtype=float), causal_snps=snp_support,
+                              causal_regions=region_support, snp_correlation=cov_x / np.outer(sd_x, sd_x),
                               region_correlation=sigma_y)
-    return MultitaskCCAData(X=X, Ys=Ys, Lx=laplacian(ld ** 2), Ly=laplacian(adjacency),
-                            adjacency=adjacency, truth=truth)
+    return Ys, truth
 
 
 def _car_correlation(adjacency, rho):

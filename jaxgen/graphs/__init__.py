@@ -1,7 +1,9 @@
-"""Graphs over brain regions and SNPs: adjacency builders and checks, CAR precisions, Laplacians, SNP groups."""
+"""Graphs over brain regions, SNPs and subjects: adjacency builders and checks, CAR precisions, Laplacians,
+SNP groups, kinship."""
 
 from jaxgen.graphs.adjacency import contiguous_regions, lattice_adjacency, ring_adjacency, validate_adjacency
 from jaxgen.graphs.car import CARSpectrum, car_correlated_columns, car_precision
+from jaxgen.graphs.kinship import genomic_relationship, kinship_eigen
 from jaxgen.graphs.laplacian import adjacency_laplacian, correlation_laplacian, laplacian, ld_laplacian
 from jaxgen.graphs.snp_groups import group_labels, ld_blocks
 
@@ -12,7 +14,9 @@ __all__ = [
     "car_precision",
     "contiguous_regions",
     "correlation_laplacian",
+    "genomic_relationship",
     "group_labels",
+    "kinship_eigen",
     "lattice_adjacency",
     "laplacian",
     "ld_blocks",

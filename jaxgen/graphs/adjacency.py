@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Sequence
 
 import numpy as np
 
@@ -40,33 +41,36 @@ def lattice_adjacency(c: int, n_cols: int | None = None) -> np.ndarray:
     return A
 
 
-def validate_adjacency(adjacency, name: str = "adjacency") -> np.ndarray:
+def validate_adjacency(adjacency, name: str = "adjacency", regions: Sequence[str] | None = None) -> np.ndarray:
     """Check a region adjacency matrix and return it as float64 NumPy (c, c).
 
     Requirements: square, finite, symmetric, non-negative, zero diagonal, no isolated region (every
     row sum positive) — the conditions under which the proper CAR precision D_A − ρA is positive
-    definite for ρ in [0, 1).
+    definite for ρ in [0, 1). Errors name entries by ``regions`` (c,) when given, else by index.
     """
     A = np.asarray(adjacency, dtype=float)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"{name} must be a square (c, c) matrix, got shape {A.shape}")
     if A.shape[0] < 2:
         raise ValueError(f"{name} needs at least 2 regions, got {A.shape[0]}")
+    label = (lambda k: repr(regions[k])) if regions is not None else str
     if not np.all(np.isfinite(A)):
         i, j = np.argwhere(~np.isfinite(A))[0]
-        raise ValueError(f"{name} has a non-finite entry {A[i, j]} at ({i}, {j})")
+        raise ValueError(f"{name} has a non-finite entry {A[i, j]} at ({label(i)}, {label(j)})")
     if not np.allclose(A, A.T, rtol=0, atol=1e-12 * max(1.0, np.abs(A).max())):
         i, j = np.unravel_index(np.argmax(np.abs(A - A.T)), A.shape)
-        raise ValueError(f"{name} must be symmetric: entry ({i}, {j}) = {A[i, j]} but ({j}, {i}) = {A[j, i]}")
+        raise ValueError(f"{name} must be symmetric: entry ({label(i)}, {label(j)}) = {A[i, j]} "
+                         f"but ({label(j)}, {label(i)}) = {A[j, i]}")
     if (A < 0).any():
         i, j = np.argwhere(A < 0)[0]
-        raise ValueError(f"{name} must be non-negative: entry ({i}, {j}) = {A[i, j]}")
+        raise ValueError(f"{name} must be non-negative: entry ({label(i)}, {label(j)}) = {A[i, j]}")
     if np.any(np.diag(A) != 0):
         i = int(np.flatnonzero(np.diag(A) != 0)[0])
-        raise ValueError(f"{name} must have a zero diagonal: entry ({i}, {i}) = {A[i, i]}")
+        raise ValueError(f"{name} must have a zero diagonal: entry ({label(i)}, {label(i)}) = {A[i, i]}")
     isolated = np.flatnonzero(A.sum(axis=1) == 0)
     if isolated.size:
-        raise ValueError(f"{name} has isolated regions (no neighbour), indices {isolated.tolist()}: "
+        which = "indices " + str(isolated.tolist()) if regions is None else ", ".join(label(k) for k in isolated)
+        raise ValueError(f"{name} has isolated regions (no neighbour), {which}: "
                          "the CAR model needs every region to have at least one neighbour")
     return (A + A.T) / 2
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.data.standardize import standardize_columns
-from jaxgen.graphs import CARSpectrum, validate_adjacency
+from jaxgen.graphs import CARSpectrum, kinship_eigen, validate_adjacency
 
 __all__ = ["LMMData", "prepare_data"]
 
@@ -77,7 +77,7 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     W = np.column_stack([C, X_std])
     lam = None
     if kinship is not None:
-        lam, U = _kinship_eigen(kinship, n)
+        lam, U = kinship_eigen(_finite_matrix(kinship, "kinship"), n)
         Y, W = U.T @ Y, U.T @ W
     dtype = dtype or jnp.result_type(float)
     data = LMMData(Y=jnp.asarray(Y, dtype), W=jnp.asarray(W, dtype),
@@ -102,17 +102,3 @@ def _finite_matrix(values, name):
         raise ValueError(f"{name} has {int(bad.sum())} missing or non-finite values, the first at row {i}, "
                          f"column {j} ({M[i, j]}); impute or drop them first")
     return M
-
-
-def _kinship_eigen(kinship, n):
-    """Eigenvalues (n,) and eigenvectors (n, n) of a validated PSD kinship matrix."""
-    K = _finite_matrix(kinship, "kinship")
-    if K.shape != (n, n):
-        raise ValueError(f"kinship must be ({n}, {n}) to match Y's subjects, got {K.shape}")
-    if not np.allclose(K, K.T, rtol=0, atol=1e-10 * max(1.0, np.abs(K).max())):
-        raise ValueError("kinship must be symmetric")
-    lam, U = np.linalg.eigh((K + K.T) / 2)
-    tol = 1e-8 * max(1.0, lam.max())
-    if lam.min() < -tol:
-        raise ValueError(f"kinship is not positive semi-definite: smallest eigenvalue {lam.min():.3g}")
-    return np.clip(lam, 0.0, None), U

@@ -1,0 +1,43 @@
+"""Kinship between subjects: the genomic relationship matrix and the checks a kinship must pass."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["genomic_relationship", "kinship_eigen"]
+
+
+def genomic_relationship(dosages) -> np.ndarray:
+    """The GRM (n, n) = Z Zᵀ / p of dosages (n, p), each SNP centred at 2f and scaled by √(2f(1 − f)).
+
+    f is the SNP's sample allele frequency (the GCTA/Yang et al. 2011 standardization); monomorphic
+    SNPs must be removed first.
+    """
+    X = np.asarray(dosages, dtype=float)
+    frequency = X.mean(axis=0) / 2.0
+    scale = np.sqrt(2.0 * frequency * (1.0 - frequency))
+    if not np.all(scale > 0):
+        raise ValueError(f"genotypes have {int(np.sum(~(scale > 0)))} monomorphic SNPs; drop them before the GRM")
+    Z = (X - 2.0 * frequency) / scale
+    return Z @ Z.T / X.shape[1]
+
+
+def kinship_eigen(kinship, n: int, name: str = "kinship") -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (n,) ≥ 0 and eigenvectors (n, n) of a kinship matrix, after checking it.
+
+    It must be (n, n), finite, symmetric and positive semi-definite (eigenvalues ≥ −1e-8·max);
+    otherwise ValueError naming ``name``.
+    """
+    K = np.asarray(kinship, dtype=float)
+    if K.shape != (n, n):
+        raise ValueError(f"{name} must be ({n}, {n}) to match the subjects, got shape {K.shape}")
+    if not np.all(np.isfinite(K)):
+        i, j = np.argwhere(~np.isfinite(K))[0]
+        raise ValueError(f"{name} has a missing or non-finite entry at ({i}, {j})")
+    if not np.allclose(K, K.T, rtol=0, atol=1e-10 * max(1.0, np.abs(K).max())):
+        i, j = np.unravel_index(np.argmax(np.abs(K - K.T)), K.shape)
+        raise ValueError(f"{name} must be symmetric: entry ({i}, {j}) = {K[i, j]:.6g} but ({j}, {i}) = {K[j, i]:.6g}")
+    lam, U = np.linalg.eigh((K + K.T) / 2)
+    if lam.min() < -1e-8 * max(1.0, lam.max()):
+        raise ValueError(f"{name} is not positive semi-definite: smallest eigenvalue {lam.min():.3g}")
+    return np.clip(lam, 0.0, None), U

@@ -1,0 +1,199 @@
+"""PLINK binary genotypes (.bed/.bim/.fam) through bed-reader: read with QC, and write.
+
+Dosages count allele 1 (PLINK's A1) per subject: 0, 1 or 2. Reading imputes missing calls by the
+SNP's mean dosage, drops monomorphic SNPs and SNPs under a minor-allele-frequency threshold, and logs
+every count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from jaxgen.io.errors import InputError
+from jaxgen.io.log import ReadLog
+
+__all__ = ["Genotypes", "read_plink", "write_plink"]
+
+_SUFFIXES = (".bed", ".bim", ".fam")
+
+
+@dataclass(frozen=True)
+class Genotypes:
+    """Genotypes after QC.
+
+    dosages : (n, p) float64 copies of allele 1, missing calls mean-imputed.
+    subject_ids : (n,) individual ids (PLINK IID); family_ids : (n,) FID.
+    snps : DataFrame with p rows: snp, chromosome, position, allele_1, allele_2, maf, missing_rate.
+    """
+
+    dosages: np.ndarray
+    subject_ids: list[str]
+    family_ids: list[str]
+    snps: pd.DataFrame
+
+    @property
+    def snp_ids(self) -> list[str]:
+        return self.snps["snp"].tolist()
+
+    def select_subjects(self, subject_ids: Sequence[str]) -> Genotypes:
+        """The genotypes of ``subject_ids`` (all present), in that order."""
+        row = {s: i for i, s in enumerate(self.subject_ids)}
+        rows = np.array([row[s] for s in subject_ids], dtype=int)
+        return replace(self, dosages=self.dosages[rows], subject_ids=list(subject_ids),
+                       family_ids=[self.family_ids[i] for i in rows])
+
+    def frame(self) -> pd.DataFrame:
+        """Dosages as a DataFrame (subjects × SNP ids)."""
+        return pd.DataFrame(self.dosages, index=self.subject_ids, columns=self.snp_ids)
+
+
+def plink_prefix(path: str | Path) -> Path:
+    """The fileset prefix: ``data/geno`` for ``data/geno``, ``data/geno.bed`` or ``data/geno.bim``."""
+    path = Path(path)
+    return path.with_suffix("") if path.suffix in _SUFFIXES else path
+
+
+def read_plink(prefix: str | Path, *, maf_min: float = 0.01, snps: Sequence[str] | None = None,
+               chromosome: str | None = None, start: int | None = None, end: int | None = None,
+               log: ReadLog | None = None) -> Genotypes:
+    """Read a PLINK fileset with quality control.
+
+    Parameters
+    ----------
+    prefix : path of the fileset without suffix (a ``.bed`` path is accepted too).
+    maf_min : SNPs with minor-allele frequency below it are dropped (monomorphic ones always).
+    snps : keep only these SNP ids (an unknown id is an error).
+    chromosome, start, end : keep only SNPs on this chromosome within [start, end] base pairs.
+    log : where the counts of what was read, imputed and dropped go.
+    """
+    log = log or ReadLog()
+    prefix = plink_prefix(prefix)
+    bed = _bed_file(prefix)
+    if not 0 <= maf_min < 0.5:
+        raise ValueError(f"maf_min must lie in [0, 0.5), got {maf_min}")
+    try:
+        with _open_bed(bed) as reader:
+            table = _snp_table(reader)
+            subject_ids = [str(s) for s in reader.iid]
+            family_ids = [str(s) for s in reader.fid]
+            keep = _selected_snps(table, bed, snps, chromosome, start, end)
+            dosages = reader.read(index=np.s_[:, keep], dtype="float64")
+    except InputError:
+        raise
+    except Exception as err:  # bed-reader reports format problems with many exception types
+        raise InputError(bed, f"not a readable PLINK fileset ({type(err).__name__}: {err})") from None
+    _check_unique(subject_ids, prefix.with_suffix(".fam"), "subject (IID)")
+    _check_unique(table["snp"].tolist(), prefix.with_suffix(".bim"), "SNP")
+    table = table.iloc[keep].reset_index(drop=True)
+    log.add(f"{bed}: {len(subject_ids)} subjects, {len(table)} SNPs selected")
+    return _quality_control(Genotypes(dosages, subject_ids, family_ids, table), maf_min, bed, log)
+
+
+def _bed_file(prefix: Path) -> Path:
+    missing = [str(prefix.with_suffix(s)) for s in _SUFFIXES if not prefix.with_suffix(s).is_file()]
+    if missing:
+        raise InputError(prefix.with_suffix(".bed"), f"PLINK fileset incomplete, missing {', '.join(missing)}")
+    return prefix.with_suffix(".bed")
+
+
+def _open_bed(bed: Path):
+    try:
+        from bed_reader import open_bed
+    except ImportError:
+        raise ImportError("reading PLINK files needs bed-reader: pip install 'jaxgen[io]'") from None
+    return open_bed(bed)
+
+
+def _snp_table(reader) -> pd.DataFrame:
+    return pd.DataFrame({"snp": [str(s) for s in reader.sid], "chromosome": [str(c) for c in reader.chromosome],
+                         "position": np.asarray(reader.bp_position, dtype=np.int64),
+                         "allele_1": reader.allele_1, "allele_2": reader.allele_2})
+
+
+def _selected_snps(table, bed, snps, chromosome, start, end) -> np.ndarray:
+    """Indices of the SNPs passing the id list and the chromosome/position range."""
+    keep = np.ones(len(table), dtype=bool)
+    if snps is not None:
+        wanted = [str(s) for s in snps]
+        unknown = sorted(set(wanted) - set(table["snp"]))
+        if unknown:
+            raise InputError(bed.with_suffix(".bim"), f"{len(unknown)} requested SNPs are not in the fileset: "
+                             f"{', '.join(unknown[:10])}{' ...' if len(unknown) > 10 else ''}")
+        keep &= table["snp"].isin(wanted).to_numpy()
+    if chromosome is not None:
+        keep &= (table["chromosome"] == str(chromosome)).to_numpy()
+    if start is not None:
+        keep &= (table["position"] >= start).to_numpy()
+    if end is not None:
+        keep &= (table["position"] <= end).to_numpy()
+    if not keep.any():
+        raise InputError(bed.with_suffix(".bim"), "no SNP matches the selection "
+                         f"(snps={'given' if snps is not None else 'all'}, chromosome={chromosome}, "
+                         f"start={start}, end={end})")
+    return np.flatnonzero(keep)
+
+
+def _quality_control(genotypes: Genotypes, maf_min: float, bed: Path, log: ReadLog) -> Genotypes:
+    """Mean-impute missing calls, then drop monomorphic and rare SNPs; log each count."""
+    X = genotypes.dosages
+    missing = np.isnan(X)
+    called = (~missing).sum(axis=0)
+    mean = np.divide(np.where(missing, 0.0, X).sum(axis=0), called, out=np.full(X.shape[1], np.nan),
+                     where=called > 0)
+    if missing.any():
+        X = np.where(missing, mean, X)
+        log.add(f"{bed}: {int(missing.sum())} missing calls in {int(missing.any(axis=0).sum())} SNPs "
+                "imputed by the SNP's mean dosage")
+    frequency = mean / 2.0
+    maf = np.minimum(frequency, 1.0 - frequency)
+    snps = genotypes.snps.assign(maf=maf, missing_rate=missing.mean(axis=0))
+    monomorphic = ~(X.std(axis=0) > 0)
+    rare = ~monomorphic & (maf < maf_min)
+    for mask, why in ((monomorphic, "monomorphic (or never called)"), (rare, f"with MAF < {maf_min}")):
+        if mask.any():
+            names = snps["snp"][mask].tolist()
+            log.add(f"{bed}: dropped {len(names)} SNPs {why}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+    keep = ~(monomorphic | rare)
+    if not keep.any():
+        raise InputError(bed, f"no SNP left after quality control (MAF >= {maf_min}, polymorphic)")
+    log.add(f"{bed}: {int(keep.sum())} SNPs kept")
+    return replace(genotypes, dosages=X[:, keep], snps=snps[keep].reset_index(drop=True))
+
+
+def _check_unique(ids: list[str], path: Path, what: str) -> None:
+    counts = pd.Series(ids).value_counts()
+    repeated = counts[counts > 1]
+    if len(repeated):
+        raise InputError(path, f"duplicated {what} ids: " + ", ".join(f"{i} ({n}×)" for i, n in repeated.head(5).items()))
+
+
+def write_plink(prefix: str | Path, dosages, subject_ids: Sequence[str], snp_ids: Sequence[str], *,
+                family_ids: Sequence[str] | None = None, chromosome: Sequence[str] | None = None,
+                positions: Sequence[int] | None = None,
+                alleles: tuple[Sequence[str], Sequence[str]] | None = None) -> Path:
+    """Write dosages (n, p) of allele 1 (0/1/2, NaN for missing) as ``prefix.bed/.bim/.fam``.
+
+    Defaults: each subject its own family, chromosome 1, positions 1000, 2000, …, alleles A/G.
+    Returns the ``.bed`` path.
+    """
+    try:
+        from bed_reader import to_bed
+    except ImportError:
+        raise ImportError("writing PLINK files needs bed-reader: pip install 'jaxgen[io]'") from None
+    X = np.asarray(dosages, dtype=np.float32)
+    n, p = X.shape
+    if len(subject_ids) != n or len(snp_ids) != p:
+        raise ValueError(f"dosages are {n} x {p} but {len(subject_ids)} subject ids and {len(snp_ids)} SNP ids were given")
+    bed = plink_prefix(prefix).with_suffix(".bed")
+    allele_1, allele_2 = alleles or (["A"] * p, ["G"] * p)
+    properties = {"fid": list(family_ids or subject_ids), "iid": list(subject_ids), "sid": list(snp_ids),
+                  "chromosome": list(chromosome or ["1"] * p),
+                  "bp_position": list(positions if positions is not None else 1000 * np.arange(1, p + 1)),
+                  "allele_1": list(allele_1), "allele_2": list(allele_2)}
+    to_bed(bed, X, properties=properties)
+    return bed

@@ -1,0 +1,180 @@
+"""Load a study from files: genotypes, QT tables, covariates and graphs, aligned by subject id.
+
+These loaders are the one path from a user's files to the arrays the methods take; the command
+line, the demo and the notebooks all go through them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from jaxgen.graphs import adjacency_laplacian, genomic_relationship
+from jaxgen.io.align import align_subjects
+from jaxgen.io.errors import InputError
+from jaxgen.io.graphs import read_adjacency, read_kinship
+from jaxgen.io.log import ReadLog
+from jaxgen.io.plink import Genotypes, plink_prefix, read_plink
+from jaxgen.io.tables import read_covariates, read_qt_table
+
+__all__ = ["CCAStudy", "LMMStudy", "load_cca_study", "load_lmm_study"]
+
+
+@dataclass(frozen=True)
+class LMMStudy:
+    """Inputs of :func:`jaxgen.lmm.fit`, aligned on the same subjects.
+
+    Y : (n, c) QTs, columns the regions in adjacency order; X : (n, p) dosages, columns SNP ids;
+    covariates : (n, m), the first column ``intercept``; adjacency : (c, c) or None (no spatial
+    structure given); kinship : (n, n) or None; genotypes : the SNP table after QC; log : what was read.
+    """
+
+    Y: pd.DataFrame
+    X: pd.DataFrame
+    covariates: pd.DataFrame
+    adjacency: np.ndarray | None
+    kinship: np.ndarray | None
+    genotypes: Genotypes
+    log: ReadLog
+
+
+@dataclass(frozen=True)
+class CCAStudy:
+    """Inputs of the CCA estimators, aligned on the same subjects.
+
+    X : (n, p) dosages, columns SNP ids; Ys : K frames (n, q) over the same regions (the columns, in
+    one order); modalities : K names (the QT files' stems); Ly : (q, q) brain-network Laplacian from
+    the adjacency, or None (then the estimators build it from the data); genotypes; log.
+    """
+
+    X: pd.DataFrame
+    Ys: list[pd.DataFrame]
+    modalities: list[str]
+    Ly: np.ndarray | None
+    genotypes: Genotypes
+    log: ReadLog
+
+    @property
+    def regions(self) -> list[str]:
+        return list(self.Ys[0].columns)
+
+
+def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path | None = None,
+                   adjacency: str | Path | None = None, kinship: str | Path | None = None,
+                   qt_columns: Sequence[str] | None = None, id_column: str | None = None,
+                   missing: str = "error", maf_min: float = 0.01, snps: Sequence[str] | None = None,
+                   log: ReadLog | None = None) -> LMMStudy:
+    """Read and align the inputs of a spatial LMM analysis.
+
+    bfile : PLINK prefix; qt : QT table; covariates : covariate table (an intercept is always added);
+    adjacency : region graph file — its regions pick the QT columns (others are reported and left
+    out); kinship : a kinship file, ``"grm"`` for the GRM of the genotypes, or None.
+    qt_columns, id_column, missing : see :func:`read_qt_table`; maf_min, snps : see :func:`read_plink`.
+    """
+    log = log or ReadLog()
+    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, log=log)
+    Y = read_qt_table(qt, id_column=id_column, columns=qt_columns, missing=missing, log=log)
+    A = None
+    if adjacency is not None:
+        A, regions = read_adjacency(adjacency, regions=_regions_in(Y, adjacency, log), log=log)
+        Y = Y[regions]
+    C = None if covariates is None else read_covariates(covariates, id_column=id_column, missing=missing, log=log)
+    sources = {str(genotypes_path(bfile)): genotypes.subject_ids, str(qt): list(Y.index)}
+    if C is not None:
+        sources[str(covariates)] = list(C.index)
+    subjects = align_subjects(sources, log)
+    genotypes = genotypes.select_subjects(subjects)
+    design = pd.DataFrame({"intercept": 1.0}, index=pd.Index(subjects, name="subject"))
+    if C is not None:
+        design = design.join(C.loc[subjects])
+    K = _kinship(kinship, genotypes, subjects, log)
+    return LMMStudy(Y=Y.loc[subjects], X=genotypes.frame(), covariates=design, adjacency=A, kinship=K,
+                    genotypes=genotypes, log=log)
+
+
+def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,
+                   id_column: str | None = None, missing: str = "error", maf_min: float = 0.01,
+                   snps: Sequence[str] | None = None, log: ReadLog | None = None) -> CCAStudy:
+    """Read and align the inputs of a multi-task CCA: genotypes and K QT tables (one per modality).
+
+    The modalities must measure the same regions. Column names may carry a measure suffix shared by
+    the whole table (FreeSurfer's ``lh_bankssts_thickness``); it is removed before matching, and
+    regions missing from some table are reported and left out. With ``adjacency``, its regions pick
+    the columns and it gives the brain-network Laplacian Ly.
+    """
+    log = log or ReadLog()
+    if len(qts) < 1:
+        raise ValueError("give at least one QT table (one per imaging modality)")
+    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, log=log)
+    tables = [_strip_measure_suffix(read_qt_table(q, id_column=id_column, missing=missing, log=log), q, log)
+              for q in qts]
+    regions = [r for r in tables[0].columns if all(r in t.columns for t in tables[1:])]
+    for q, table in zip(qts, tables):
+        left_out = [r for r in table.columns if r not in regions]
+        if left_out:
+            log.add(f"{q}: columns not in every QT table, left out: {', '.join(left_out[:8])}")
+    Ly = None
+    if adjacency is not None:
+        A, regions = read_adjacency(adjacency, regions=_regions_in(tables[0][regions], adjacency, log), log=log)
+        Ly = adjacency_laplacian(A)
+    if len(regions) < 2:
+        raise InputError(None, f"the QT tables share {len(regions)} region columns; multi-task CCA needs at least 2")
+    sources = {str(genotypes_path(bfile)): genotypes.subject_ids}
+    sources.update({str(q): list(t.index) for q, t in zip(qts, tables)})
+    subjects = align_subjects(sources, log)
+    genotypes = genotypes.select_subjects(subjects)
+    return CCAStudy(X=genotypes.frame(), Ys=[t.loc[subjects, regions] for t in tables],
+                    modalities=[Path(q).stem for q in qts], Ly=Ly, genotypes=genotypes, log=log)
+
+
+def genotypes_path(bfile: str | Path) -> Path:
+    """The ``.bed`` file of a PLINK prefix (for messages)."""
+    return plink_prefix(bfile).with_suffix(".bed")
+
+
+def _regions_in(Y: pd.DataFrame, adjacency, log: ReadLog) -> list[str] | None:
+    """The QT columns the adjacency file names, in the file's order; None lets the file decide."""
+    _, names = read_adjacency(adjacency, log=ReadLog())
+    missing = [r for r in names if r not in Y.columns]
+    if missing:
+        raise InputError(adjacency, f"regions without a QT column: {', '.join(missing[:8])}"
+                         f"{' …' if len(missing) > 8 else ''}; QT columns are {', '.join(list(Y.columns)[:8])} …")
+    ignored = [c for c in Y.columns if c not in names]
+    if ignored:
+        log.add(f"{adjacency}: QT columns not in the adjacency, left out: {', '.join(ignored[:8])}"
+                f"{' …' if len(ignored) > 8 else ''}")
+    return names
+
+
+def _strip_measure_suffix(table: pd.DataFrame, path, log: ReadLog) -> pd.DataFrame:
+    """Drop a suffix such as ``_thickness`` that every column name of ``table`` ends with."""
+    names = [str(c) for c in table.columns]
+    suffix = _common_suffix(names)
+    cut = max(suffix.rfind("_"), suffix.rfind("."))
+    if cut < 0 or len(names) < 2:
+        return table
+    suffix = suffix[cut:]
+    log.add(f"{path}: every column ends with {suffix!r}; regions are named without it")
+    return table.rename(columns={n: n[: -len(suffix)] for n in names})
+
+
+def _common_suffix(names: list[str]) -> str:
+    reversed_prefix = []
+    for chars in zip(*(n[::-1] for n in names)):
+        if len(set(chars)) != 1:
+            break
+        reversed_prefix.append(chars[0])
+    return "".join(reversed_prefix)[::-1]
+
+
+def _kinship(kinship, genotypes: Genotypes, subjects: list[str], log: ReadLog) -> np.ndarray | None:
+    if kinship is None:
+        return None
+    if str(kinship).lower() == "grm":
+        log.add(f"kinship: genomic relationship matrix of the {genotypes.dosages.shape[1]} SNPs after QC")
+        return genomic_relationship(genotypes.dosages)
+    return read_kinship(kinship, subjects, log)
