@@ -1,33 +1,49 @@
-"""Entry point of the ``jaxgen`` console script."""
+"""Entry point of the ``jaxgen`` console script: ``simulate``, ``lmm``, ``cca`` and ``demo``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from importlib import import_module
 
-__all__ = ["main"]
+from jaxgen.cli.common import fail, printer
+
+__all__ = ["main", "run_command"]
+
+COMMANDS = ("simulate", "lmm", "cca", "demo")
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jaxgen", description="Brain imaging genetics on JAX.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="simulate studies and run the spatial LMM and multi-task CCA end to end")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the simulated study (default 0)")
-    demo.add_argument("--quiet", action="store_true", help="print nothing but errors")
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command (each command module gives HELP, add_arguments and run)."""
+    parser = argparse.ArgumentParser(prog="jaxgen", description="Brain imaging genetics on JAX: the spatial "
+                                     "multitask LMM and multi-task sparse CCA, from PLINK and QT files.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        module = import_module(f"jaxgen.cli.{name}")
+        command = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
-    args = _build_parser().parse_args(argv)
-    try:
-        if args.command == "demo":
-            from jaxgen.cli.demo import run_demo
+def run_command(argv: list[str], echo=None):
+    """Parse ``argv`` and run that command; returns its summary (errors propagate)."""
+    args = build_parser().parse_args(argv)
+    echo = echo if echo is not None and not args.quiet else printer(args.quiet)
+    return import_module(f"jaxgen.cli.{args.command}").run(args, echo)
 
-            run_demo(seed=args.seed, progress=not args.quiet, echo=(lambda *a, **k: None) if args.quiet else print)
-    except ValueError as err:
-        print(f"jaxgen {args.command}: error: {err}", file=sys.stderr)
-        return 1
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (1 with a one-line reason on stderr on error)."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if args.quiet else "default")
+        warnings.formatwarning = lambda message, category, *rest: f"jaxgen: warning: {message}\n"
+        try:
+            run_command(argv)
+        except (ValueError, OSError, ImportError, FloatingPointError, KeyError) as err:
+            return fail(args.command, err)
     return 0
 
 
