@@ -1,4 +1,4 @@
-# jaxgen — quick start: `make demo` (set up .venv, run the demo) and `make test`.
+# jaxgen — quick start: `make demo` (set up .venv, run the demo through files) and `make test`.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -36,7 +36,7 @@ $(VENV)/.created:
 	touch $@
 
 $(VENV)/.installed-base: $(VENV)/.created pyproject.toml
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e ".[io,plot]"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.created pyproject.toml

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxgen.cca import selection_auc
-from jaxgen.cli.common import add_run_options
+from jaxgen.cli.common import add_run_options, printer
 
 __all__ = ["add_arguments", "run", "run_demo"]
 
@@ -32,6 +32,7 @@ def run_demo(out: str | Path = "jaxgen-demo-out", *, seed: int = 0, quiet: bool 
     """Run the three commands; returns their summaries plus how well the truth was recovered."""
     from jaxgen.cli.main import run_command
 
+    echo = printer(True) if quiet else echo
     out = Path(out)
     common = ["--seed", str(seed), "--platform", platform, "--overwrite"] + (["--quiet"] if quiet else [])
     study = out / "study"
@@ -49,7 +50,7 @@ def run_demo(out: str | Path = "jaxgen-demo-out", *, seed: int = 0, quiet: bool 
                        "--out", str(out / "cca"), *common], echo)
     summary = _recovery(json.loads((study / "truth.json").read_text()), lmm, cca)
     echo(f"\nrecovered truth: LMM found {summary['lmm_true_positives']} of {summary['lmm_causal']} causal SNPs "
-         f"with {summary['lmm_false_positives']} false positives; CCA selection AUC SNPs "
+         f"and {summary['lmm_false_positives']} other SNPs (check their LD with the causal ones); CCA selection AUC SNPs "
          f"{summary['cca_auc_snps']:.3f}, regions {summary['cca_auc_regions']:.3f}")
     echo(f"reports: {out / 'lmm' / 'report.md'} and {out / 'cca' / 'report.md'}")
     return {"lmm": lmm, "cca": cca, **summary}

@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (1 with a one-line reason on stderr on error)."""
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore" if args.quiet else "default")
+    with warnings.catch_warnings():  # warnings (e.g. the convergence gate) show even with --quiet
+        warnings.simplefilter("default")
         warnings.formatwarning = lambda message, category, *rest: f"jaxgen: warning: {message}\n"
         try:
             run_command(argv)

@@ -97,7 +97,10 @@ def read_covariates(path: str | Path, *, id_column: str | None = None, columns: 
             raise InputError(path, f"categorical covariate {name!r} has {int(column.isna().sum())} empty cells "
                              f"(first on line {int(np.flatnonzero(column.isna())[0]) + 2})")
         levels = sorted(column.unique())
-        dummies = pd.DataFrame({f"{name}_{level}": (column == level).astype(float) for level in levels[1:]})
+        if len(levels) == 1:
+            raise InputError(path, f"constant covariates (the intercept spans them): {name}")
+        dummies = pd.DataFrame({f"{name}_{level}": (column == level).astype(float) for level in levels[1:]},
+                               index=column.index)
         log.add(f"{path}: covariate {name!r} is categorical with levels {_preview(levels)}; one-hot encoded "
                 f"against {levels[0]!r}")
         encoded.append(dummies)

@@ -41,7 +41,11 @@ def manhattan(snp_tests: pd.DataFrame, snps: pd.DataFrame | None = None, *, alph
     alpha : the Bonferroni line is drawn at alpha / #SNPs; highlight : SNP ids marked (e.g. truth).
     """
     plt = pyplot()
-    table = snp_tests.reset_index(drop=True)
+    untested = int(snp_tests["p_value"].isna().sum())
+    table = snp_tests.dropna(subset=["p_value"]).reset_index(drop=True)
+    if table.empty:
+        return _message_figure(plt, "no SNP has a p-value: every (SNP, region) pair failed the convergence gate;\n"
+                                    "run longer chains (more --samples)")
     if snps is not None:
         table = table.merge(snps[["snp", "chromosome", "position"]], on="snp", how="left")
         order = np.lexsort((table["position"].to_numpy(), pd.to_numeric(table["chromosome"], errors="coerce")))
@@ -59,7 +63,16 @@ def manhattan(snp_tests: pd.DataFrame, snps: pd.DataFrame | None = None, *, alph
     ax.text(0, -np.log10(alpha / len(table)), f" Bonferroni α = {alpha}", va="bottom", fontsize=8, color="#C44E52")
     ax.set_xlabel("SNP (genome order)" if snps is not None else "SNP")
     ax.set_ylabel("−log10 p (CCT over regions)")
-    ax.set_title(title or "SNP-level association")
+    ax.set_title((title or "SNP-level association")
+                 + (f" ({untested} SNPs left out: no pair passed the convergence gate)" if untested else ""))
     ax.set_xlim(-1, len(table))
     ax.set_ylim(0, 1.1 * max(float(y.max()), -np.log10(alpha / len(table))))
+    return fig
+
+
+def _message_figure(plt, text: str):
+    """A small figure that says why there is nothing to plot."""
+    fig, ax = plt.subplots(figsize=(9, 1.6))
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=10)
+    ax.set_axis_off()
     return fig

@@ -1,0 +1,82 @@
+"""PLINK reading (bed-reader) with QC, and the genomic relationship matrix."""
+
+import numpy as np
+import pytest
+
+from jaxgen.graphs import genomic_relationship
+from jaxgen.io import InputError, ReadLog, read_plink, write_plink
+
+
+def _fileset(tmp_path, X, **kwargs):
+    n, p = X.shape
+    write_plink(tmp_path / "g", X, [f"s{i}" for i in range(n)], [f"rs{j}" for j in range(p)], **kwargs)
+    return tmp_path / "g"
+
+
+def test_round_trip_keeps_dosages_ids_and_positions(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.binomial(2, rng.uniform(0.1, 0.5, 12), size=(30, 12)).astype(float)
+    prefix = _fileset(tmp_path, X, chromosome=["1"] * 6 + ["2"] * 6, positions=list(range(100, 1300, 100)))
+    g = read_plink(prefix, maf_min=0.0)
+    np.testing.assert_array_equal(g.dosages, X)
+    assert g.subject_ids == [f"s{i}" for i in range(30)] and g.snp_ids == [f"rs{j}" for j in range(12)]
+    assert g.snps["position"].tolist() == list(range(100, 1300, 100))
+    np.testing.assert_allclose(g.snps["maf"], np.minimum(X.mean(0) / 2, 1 - X.mean(0) / 2))
+    assert read_plink(str(prefix) + ".bed", maf_min=0.0).dosages.shape == (30, 12)  # a .bed path works too
+
+
+def test_missing_calls_are_mean_imputed_and_monomorphic_and_rare_snps_dropped(tmp_path):
+    X = np.array([[0, 1, 2, 0], [1, 1, 2, 0], [2, 1, 0, 0], [np.nan, 1, 2, 1]] * 10, dtype=float)
+    X[5, 2] = np.nan
+    log = ReadLog()
+    g = read_plink(_fileset(tmp_path, X), maf_min=0.05, log=log)
+    # rs1 is monomorphic; rs3 has MAF 10/80 = 0.125 and is kept; rs0 and rs2 carry the missing calls
+    assert g.snp_ids == ["rs0", "rs2", "rs3"]
+    called = X[~np.isnan(X[:, 0]), 0]
+    np.testing.assert_array_equal(g.dosages[3::4, 0], np.full(10, called.mean()))
+    assert g.dosages[5, 1] == pytest.approx(np.nanmean(X[:, 2]))
+    text = "\n".join(log.lines)
+    assert "11 missing calls in 2 SNPs" in text and "dropped 1 SNPs monomorphic" in text and "rs1" in text
+    g = read_plink(_fileset(tmp_path, X), maf_min=0.2, log=ReadLog())
+    assert "rs3" not in g.snp_ids
+
+
+def test_snp_selection_by_list_and_range(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.binomial(2, 0.3, size=(20, 8)).astype(float)
+    prefix = _fileset(tmp_path, X, chromosome=["1"] * 4 + ["2"] * 4, positions=[10, 20, 30, 40] * 2)
+    assert read_plink(prefix, snps=["rs5", "rs1"]).snp_ids == ["rs1", "rs5"]
+    assert read_plink(prefix, chromosome="2", start=15, end=30).snp_ids == ["rs5", "rs6"]
+    with pytest.raises(InputError, match="g.bim: 1 requested SNPs are not in the fileset: rs99"):
+        read_plink(prefix, snps=["rs1", "rs99"])
+    with pytest.raises(InputError, match="no SNP matches"):
+        read_plink(prefix, chromosome="7")
+
+
+def test_broken_filesets_are_named(tmp_path):
+    prefix = _fileset(tmp_path, np.ones((4, 2)))
+    (tmp_path / "g.fam").unlink()
+    with pytest.raises(InputError, match=r"g.bed: PLINK fileset incomplete, missing .*g.fam"):
+        read_plink(prefix)
+    (tmp_path / "h.bed").write_bytes(b"not a bed file")
+    (tmp_path / "h.bim").write_text("1\trs0\t0\t1\tA\tG\n")
+    (tmp_path / "h.fam").write_text("f s0 0 0 0 -9\n")
+    with pytest.raises(InputError, match="h.bed: not a readable PLINK fileset"):
+        read_plink(tmp_path / "h")
+
+
+def test_duplicated_subject_ids_are_refused(tmp_path):
+    write_plink(tmp_path / "d", np.array([[0.0, 1], [1, 2], [2, 0]]), ["a", "b", "a"], ["rs0", "rs1"])
+    with pytest.raises(InputError, match=r"d.fam: duplicated subject \(IID\) ids: a \(2×\)"):
+        read_plink(tmp_path / "d")
+
+
+def test_genomic_relationship_matches_its_definition():
+    rng = np.random.default_rng(2)
+    X = rng.binomial(2, rng.uniform(0.1, 0.5, 7), size=(6, 7)).astype(float)
+    f = X.mean(0) / 2
+    expected = np.array([[np.mean((X[i] - 2 * f) * (X[j] - 2 * f) / (2 * f * (1 - f))) for j in range(6)]
+                         for i in range(6)])
+    np.testing.assert_allclose(genomic_relationship(X), expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="1 monomorphic"):
+        genomic_relationship(np.column_stack([X, np.zeros(6)]))
