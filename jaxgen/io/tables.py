@@ -68,10 +68,7 @@ def read_qt_table(path: str | Path, *, id_column: str | None = None, columns: Se
     table = _selected(read_table(path, id_column=id_column), path, columns)
     values = pd.DataFrame({name: _numeric_column(table[name], path, name) for name in table.columns},
                           index=table.index)
-    values = _apply_missing_policy(values, path, missing, log)
-    constant = [name for name in values.columns if not values[name].std() > 0]
-    if constant:
-        raise InputError(path, f"QT columns with no variation across subjects: {_preview(constant)}")
+    values = _complete(values, path, missing, log, "QT columns with no variation across subjects")
     log.add(f"{path}: {values.shape[0]} subjects, {values.shape[1]} QT columns")
     return values
 
@@ -105,10 +102,7 @@ def read_covariates(path: str | Path, *, id_column: str | None = None, columns: 
                 f"against {levels[0]!r}")
         encoded.append(dummies)
     values = pd.concat(encoded, axis=1) if encoded else pd.DataFrame(index=table.index)
-    values = _apply_missing_policy(values, path, missing, log)
-    constant = [name for name in values.columns if not values[name].std() > 0]
-    if constant:
-        raise InputError(path, f"constant covariates (the intercept spans them): {_preview(constant)}")
+    values = _complete(values, path, missing, log, "constant covariates (the intercept spans them)")
     log.add(f"{path}: {values.shape[0]} subjects, covariates {_preview(values.columns)}")
     return values
 
@@ -141,6 +135,15 @@ def _numeric_column(column: pd.Series, path, name) -> pd.Series:
         raise InputError(path, f"column {name!r} is not numeric: line {i + 2} (subject {column.index[i]}) "
                          f"holds {column.iloc[i]!r}")
     return numbers.astype(float)
+
+
+def _complete(values: pd.DataFrame, path, missing: str, log: ReadLog, constant_problem: str) -> pd.DataFrame:
+    """Apply the missing-value policy, then refuse constant columns (``constant_problem`` says why)."""
+    values = _apply_missing_policy(values, path, missing, log)
+    constant = [name for name in values.columns if not values[name].std() > 0]
+    if constant:
+        raise InputError(path, f"{constant_problem}: {_preview(constant)}")
+    return values
 
 
 def _apply_missing_policy(values: pd.DataFrame, path, missing: str, log: ReadLog) -> pd.DataFrame:
