@@ -7,7 +7,10 @@ stats  Cauchy combination test and classic association baselines
 graphs adjacency, CAR precisions, Laplacians, SNP groups
 lmm    the spatial-correlated multitask LMM (NumPyro model, Gibbs kernel, fit)
 cca    multi-task structured sparse CCA (MTS2CCA and its family, CV, permutation test)
-cli    the jaxgen command line
+io     reading a user's files (PLINK, QT/covariate tables, graphs), aligned study loaders, atomic outputs
+plots  association heatmap, Manhattan, ArviZ trace/rank, canonical weights, CV curves
+reports CSV tables, plots and report.md of an analysis
+cli    the jaxgen command line: simulate, lmm, cca, demo
 """
 
 __version__ = "0.1.0"

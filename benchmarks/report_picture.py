@@ -1,0 +1,48 @@
+"""One picture of the demo's reports for the README: run ``jaxgen demo`` and tile the figures of its
+LMM and CCA reports with the top of the LMM report's SNP table.
+
+Usage: python benchmarks/report_picture.py [--out results/demo_report.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from plotting import headless_pyplot
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "demo_report.png"))
+    args = parser.parse_args()
+    from jaxgen.cli.demo import run_demo
+
+    folder = Path(tempfile.mkdtemp(prefix="jaxgen-demo-"))
+    run_demo(folder, quiet=True)
+    plt = headless_pyplot()
+    fig = plt.figure(figsize=(14, 11))
+    panels = [("lmm/manhattan.png", (0, 0), 2), ("lmm/trace.png", (1, 0), 2), ("cca/cv.png", (2, 0), 2),
+              ("cca/weights_regions.png", (3, 0), 1)]
+    grid = fig.add_gridspec(4, 2, height_ratios=[1.3, 1.1, 0.8, 1.3])
+    for name, (row, col), span in panels:
+        ax = fig.add_subplot(grid[row, col:col + span])
+        ax.imshow(plt.imread(folder / name))
+        ax.set_axis_off()
+    table = pd.read_csv(folder / "lmm" / "snp_tests.csv").head(8)[["snp", "p_value", "n_qts"]]
+    ax = fig.add_subplot(grid[3, 1])
+    ax.set_axis_off()
+    ax.set_title("lmm/report.md: top SNPs (CCT over 16 regions)", fontsize=10)
+    cells = [[s, f"{p:.2e}", str(n)] for s, p, n in table.itertuples(index=False)]
+    ax.table(cells, colLabels=["SNP", "p-value", "regions"], loc="center").scale(1, 1.4)
+    fig.suptitle("jaxgen demo: the reports of `jaxgen lmm` (top) and `jaxgen cca` (bottom)", fontsize=13)
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=90)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
