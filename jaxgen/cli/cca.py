@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jaxgen import cca
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options
+from jaxgen.cli.inputs import add_input_options, genotype_selection
 from jaxgen.io import ReadLog, atomic_output_dir, check_output_dir, load_cca_study
 from jaxgen.reports import write_cca_outputs
 
@@ -71,7 +71,7 @@ def run(args, echo=print) -> dict:
         raise ValueError(f"--cv must be at least 2, got {args.cv}")
     log = ReadLog(echo)
     study = load_cca_study(args.bfile, args.qt, adjacency=args.adjacency, id_column=args.id_column,
-                           missing=args.missing, maf_min=args.maf_min, snps=args.snps, log=log)
+                           missing=args.missing, log=log, **genotype_selection(args))
     X, Ys = study.X.to_numpy(), [Y.to_numpy() for Y in study.Ys]
     estimator = METHODS[args.method](max_iter=args.max_iter)
     with device_scope(args.platform) as device:

@@ -6,7 +6,7 @@ import argparse
 
 from jaxgen.io.tables import MISSING_POLICIES
 
-__all__ = ["add_input_options", "comma_list"]
+__all__ = ["add_input_options", "comma_list", "genotype_selection"]
 
 
 def comma_list(text: str) -> list[str]:
@@ -15,7 +15,7 @@ def comma_list(text: str) -> list[str]:
 
 
 def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool) -> None:
-    """--bfile, --qt (once or repeated), --adjacency, --id-column, --missing, --maf-min, --snps."""
+    """--bfile, --qt (once or repeated), --adjacency, --id-column, --missing and the SNP selection."""
     parser.add_argument("--bfile", required=True, metavar="PREFIX", help="PLINK fileset PREFIX.bed/.bim/.fam")
     if many_qts:
         parser.add_argument("--qt", required=True, action="append", metavar="FILE",
@@ -31,3 +31,12 @@ def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool) -> Non
                         help="empty table cells: error (default), drop the subject, or impute the column mean")
     parser.add_argument("--maf-min", type=float, default=0.01, help="drop SNPs with a lower MAF (default 0.01)")
     parser.add_argument("--snps", type=comma_list, metavar="ID,ID,...", help="analyse only these SNPs")
+    parser.add_argument("--chromosome", metavar="CHR", help="analyse only SNPs on this chromosome")
+    parser.add_argument("--from-bp", type=int, metavar="POS", help="analyse only SNPs at or after this position")
+    parser.add_argument("--to-bp", type=int, metavar="POS", help="analyse only SNPs at or before this position")
+
+
+def genotype_selection(args) -> dict:
+    """The loaders' SNP-selection keywords from the parsed options."""
+    return {"maf_min": args.maf_min, "snps": args.snps, "chromosome": args.chromosome, "start": args.from_bp,
+            "end": args.to_bp}

@@ -10,7 +10,7 @@ import numpy as np
 
 from jaxgen import lmm
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options, comma_list
+from jaxgen.cli.inputs import add_input_options, comma_list, genotype_selection
 from jaxgen.data import standardize_columns
 from jaxgen.lmm.fit import METHODS
 from jaxgen.io import ReadLog, atomic_output_dir, check_output_dir, load_lmm_study
@@ -44,7 +44,7 @@ def run(args, echo=print) -> dict:
     log = ReadLog(echo)
     study = load_lmm_study(args.bfile, args.qt, covariates=args.covariates, adjacency=args.adjacency,
                            kinship=args.kinship, qt_columns=args.qt_columns, id_column=args.id_column,
-                           missing=args.missing, maf_min=args.maf_min, snps=args.snps, log=log)
+                           missing=args.missing, log=log, **genotype_selection(args))
     adjacency = study.adjacency
     if adjacency is None:
         c = study.Y.shape[1]

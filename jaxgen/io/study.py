@@ -67,16 +67,18 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
                    adjacency: str | Path | None = None, kinship: str | Path | None = None,
                    qt_columns: Sequence[str] | None = None, id_column: str | None = None,
                    missing: str = "error", maf_min: float = 0.01, snps: Sequence[str] | None = None,
+                   chromosome: str | None = None, start: int | None = None, end: int | None = None,
                    log: ReadLog | None = None) -> LMMStudy:
     """Read and align the inputs of a spatial LMM analysis.
 
     bfile : PLINK prefix; qt : QT table; covariates : covariate table (an intercept is always added);
     adjacency : region graph file — its regions pick the QT columns (others are reported and left
     out); kinship : a kinship file, ``"grm"`` for the GRM of the genotypes, or None.
-    qt_columns, id_column, missing : see :func:`read_qt_table`; maf_min, snps : see :func:`read_plink`.
+    qt_columns, id_column, missing : see :func:`read_qt_table`; maf_min, snps, chromosome, start, end :
+    see :func:`read_plink`.
     """
     log = log or ReadLog()
-    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, log=log)
+    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end, log=log)
     Y = read_qt_table(qt, id_column=id_column, columns=qt_columns, missing=missing, log=log)
     A = None
     if adjacency is not None:
@@ -98,7 +100,8 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
 
 def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,
                    id_column: str | None = None, missing: str = "error", maf_min: float = 0.01,
-                   snps: Sequence[str] | None = None, log: ReadLog | None = None) -> CCAStudy:
+                   snps: Sequence[str] | None = None, chromosome: str | None = None, start: int | None = None,
+                   end: int | None = None, log: ReadLog | None = None) -> CCAStudy:
     """Read and align the inputs of a multi-task CCA: genotypes and K QT tables (one per modality).
 
     The modalities must measure the same regions. Column names may carry a measure suffix shared by
@@ -109,7 +112,7 @@ def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: s
     log = log or ReadLog()
     if len(qts) < 1:
         raise ValueError("give at least one QT table (one per imaging modality)")
-    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, log=log)
+    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end, log=log)
     tables = [_strip_measure_suffix(read_qt_table(q, id_column=id_column, missing=missing, log=log), q, log)
               for q in qts]
     regions = [r for r in tables[0].columns if all(r in t.columns for t in tables[1:])]

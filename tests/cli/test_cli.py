@@ -179,3 +179,12 @@ def test_demo_recovers_the_simulated_truth_through_files(tmp_path, capsys):
     assert summary["cca_auc_snps"] > 0.9 and summary["cca_auc_regions"] > 0.9
     assert summary["cca"]["p_value"] < 0.05
     assert (tmp_path / "demo" / "lmm" / "report.md").exists() and (tmp_path / "demo" / "cca" / "report.md").exists()
+
+
+def test_snp_range_selection(study, tmp_path):
+    out = tmp_path / "range"
+    assert main(["cca", "--bfile", str(study / "genotypes"), "--qt", str(study / "thickness.csv"), "--qt",
+                 str(study / "area.csv"), "--chromosome", "1", "--from-bp", "5000", "--to-bp", "12000", "--cv", "2",
+                 "--grid", "beta1=1", "--permutations", "0", "--out", str(out), "--quiet"]) == 0
+    snps = pd.read_csv(out / "weights_snps.csv")["snp"].tolist()
+    assert snps == [f"rs{100000 + j}" for j in range(4, 12)]  # positions 1000·(j + 1) in [5000, 12000]
