@@ -82,7 +82,7 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
     Y = read_qt_table(qt, id_column=id_column, columns=qt_columns, missing=missing, log=log)
     A = None
     if adjacency is not None:
-        A, regions = read_adjacency(adjacency, regions=_regions_in(Y, adjacency, log), log=log)
+        A, regions = _adjacency_over(Y, adjacency, log)
         Y = Y[regions]
     C = None if covariates is None else read_covariates(covariates, id_column=id_column, missing=missing, log=log)
     sources = {str(genotypes_path(bfile)): genotypes.subject_ids, str(qt): list(Y.index)}
@@ -122,7 +122,7 @@ def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: s
             log.add(f"{q}: columns not in every QT table, left out: {', '.join(left_out[:8])}")
     Ly = None
     if adjacency is not None:
-        A, regions = read_adjacency(adjacency, regions=_regions_in(tables[0][regions], adjacency, log), log=log)
+        A, regions = _adjacency_over(tables[0][regions], adjacency, log)
         Ly = adjacency_laplacian(A)
     if len(regions) < 2:
         raise InputError(None, f"the QT tables share {len(regions)} region columns; multi-task CCA needs at least 2")
@@ -139,9 +139,10 @@ def genotypes_path(bfile: str | Path) -> Path:
     return plink_prefix(bfile).with_suffix(".bed")
 
 
-def _regions_in(Y: pd.DataFrame, adjacency, log: ReadLog) -> list[str] | None:
-    """The QT columns the adjacency file names, in the file's order; None lets the file decide."""
-    _, names = read_adjacency(adjacency, log=ReadLog())
+def _adjacency_over(Y: pd.DataFrame, adjacency, log: ReadLog) -> tuple[np.ndarray, list[str]]:
+    """The adjacency file and its regions, in the file's order; each must be a QT column of ``Y``.
+    QT columns the file does not name are logged and left out by the caller."""
+    A, names = read_adjacency(adjacency, log=log)
     missing = [r for r in names if r not in Y.columns]
     if missing:
         raise InputError(adjacency, f"regions without a QT column: {', '.join(missing[:8])}"
@@ -150,7 +151,7 @@ def _regions_in(Y: pd.DataFrame, adjacency, log: ReadLog) -> list[str] | None:
     if ignored:
         log.add(f"{adjacency}: QT columns not in the adjacency, left out: {', '.join(ignored[:8])}"
                 f"{' …' if len(ignored) > 8 else ''}")
-    return names
+    return A, names
 
 
 def _strip_measure_suffix(table: pd.DataFrame, path, log: ReadLog) -> pd.DataFrame:
