@@ -28,22 +28,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_command(argv: list[str], echo=None):
     """Parse ``argv`` and run that command; returns its summary (errors propagate)."""
-    args = build_parser().parse_args(argv)
+    return _run(build_parser().parse_args(argv), echo)
+
+
+def _run(args: argparse.Namespace, echo=None):
     echo = echo if echo is not None and not args.quiet else printer(args.quiet)
     return import_module(f"jaxgen.cli.{args.command}").run(args, echo)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (1 with a one-line reason on stderr on error)."""
-    argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    default_format = warnings.formatwarning
     with warnings.catch_warnings():  # warnings (e.g. the convergence gate) show even with --quiet
         warnings.simplefilter("default")
         warnings.formatwarning = lambda message, category, *rest: f"jaxgen: warning: {message}\n"
         try:
-            run_command(argv)
+            _run(args)
         except (ValueError, OSError, ImportError, FloatingPointError, KeyError) as err:
             return fail(args.command, err)
+        finally:
+            warnings.formatwarning = default_format
     return 0
 
 

@@ -29,7 +29,8 @@ def read_table(path: str | Path, *, id_column: str | None = None) -> pd.DataFram
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
-    header = path.read_text(errors="replace").split("\n", 1)[0]
+    with path.open(errors="replace") as handle:
+        header = handle.readline()
     if not header.strip():
         raise InputError(path, "the file is empty (no header line)")
     try:

@@ -39,12 +39,13 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
                "trace.png": trace_plot(result.posterior, scalars),
                "rank.png": rank_plot(result.posterior, scalars)}
     written += [save_figure(figure, folder / name) for name, figure in figures.items()]
-    report = _report(result, associations, snp_tests, snps, inputs, settings or {}, alpha, causal_snps)
+    report = _report(result, associations, snp_tests, diagnostics.loc[scalars], snps, inputs, settings or {}, alpha,
+                     causal_snps)
     (folder / "report.md").write_text(report)
     return written + [folder / "report.md"]
 
 
-def _report(result, associations, snp_tests, snps, inputs, settings, alpha, causal_snps) -> str:
+def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, settings, alpha, causal_snps) -> str:
     n_snps, n_pairs = len(snp_tests), len(associations)
     threshold = alpha / n_snps
     hits = snp_tests[snp_tests["p_value"] < threshold]
@@ -54,7 +55,6 @@ def _report(result, associations, snp_tests, snps, inputs, settings, alpha, caus
     top["significant"] = top["p_value"] < threshold
     if len(causal_snps):
         top["simulated_causal"] = top["snp"].isin(list(causal_snps))
-    scalars = [v for v in SCALARS if v in result.draws]
     passed = int(associations["passed"].sum())
     lines = [
         "# jaxgen spatial LMM report", "",
@@ -66,7 +66,7 @@ def _report(result, associations, snp_tests, snps, inputs, settings, alpha, caus
         "## Convergence", "",
         f"{passed} of {n_pairs} (SNP, region) pairs pass the gate (R-hat ≤ {result.rhat_max}, bulk ESS ≥ "
         f"{result.ess_min:g}); only those enter the SNP tests.", "",
-        markdown_table(result.diagnostics(var_names=scalars).rename_axis("parameter"), index=True), "",
+        markdown_table(scalar_diagnostics.rename_axis("parameter"), index=True), "",
         "![trace plots](trace.png)", "", "![rank plots](rank.png)", "",
         "## SNP tests", "",
         f"Each SNP's p-value is the Cauchy combination of its (SNP, region) p-values. {len(hits)} SNPs are "
