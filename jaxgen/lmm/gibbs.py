@@ -23,11 +23,11 @@ from numpyro.util import is_prng_key
 
 from jaxgen.graphs.car import car_correlated_columns, car_precision
 from jaxgen.lmm.data import LMMData
-from jaxgen.lmm.model import car_quadratic, car_row_quadratic, spatial_lmm_model
+from jaxgen.lmm.model import spatial_lmm_model
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.slice import slice_sample_bounded
 
-__all__ = ["GibbsState", "Params", "SpatialGibbs", "gibbs_sweep", "init_params"]
+__all__ = ["GibbsState", "Params", "QuadraticForms", "SpatialGibbs", "gibbs_sweep", "init_params", "quadratic_forms"]
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -82,55 +82,85 @@ def _prior_variances(params: Params, priors: Priors, m: int):
     return jnp.concatenate([jnp.full((m,), priors.gamma_variance, params.tau2.dtype), params.tau2])
 
 
+class QuadraticForms(NamedTuple):
+    """Row-wise CAR quadratic forms r_iᵀQ(ρ)r_i = degree_i − ρ·adjacent_i, kept in two parts so that
+    they hold for every ρ; computed once per sweep from θ (no later block changes θ).
+
+    residual_degree, residual_adjacent : (n,) r_iᵀD_Ar_i and r_iᵀAr_i for the rows of Ỹ − W̃θ.
+    theta_degree, theta_adjacent : (m + p,) the same for the rows of θ = [Γ; B].
+    """
+
+    residual_degree: jnp.ndarray
+    residual_adjacent: jnp.ndarray
+    theta_degree: jnp.ndarray
+    theta_adjacent: jnp.ndarray
+
+    def residual(self, rho):
+        """r_iᵀQ(ρ)r_i (n,)."""
+        return self.residual_degree - rho * self.residual_adjacent
+
+    def theta(self, rho):
+        """θ_lᵀQ(ρ)θ_l (m + p,)."""
+        return self.theta_degree - rho * self.theta_adjacent
+
+
+def quadratic_forms(params: Params, data: LMMData) -> QuadraticForms:
+    """The residual and coefficient rows' quadratic forms, in one pass over the stacked rows."""
+    n = data.Y.shape[0]
+    theta = _theta(params)
+    residual = data.Y - jnp.matmul(data.W, theta, precision=_HIGHEST)
+    rows = jnp.concatenate([residual, theta], axis=0)                    # (n + m + p, c)
+    degree = jnp.matmul(rows * rows, data.car.degrees, precision=_HIGHEST)
+    adjacent = jnp.sum(rows * jnp.matmul(rows, data.adjacency, precision=_HIGHEST), axis=-1)
+    return QuadraticForms(degree[:n], adjacent[:n], degree[n:], adjacent[n:])
+
+
 def draw_coefficients(key, params: Params, data: LMMData, priors: Priors) -> Params:
-    """θ = [Γ; B] jointly from its matrix-normal conditional."""
-    m = data.n_covariates
+    """θ = [Γ; B] jointly from its matrix-normal conditional MN(P⁻¹W̃ᵀD⁻¹Ỹ, P⁻¹, σ²Q(ρ)⁻¹).
+
+    With P = LLᵀ and Q = RRᵀ: θ = L⁻ᵀ(L⁻¹W̃ᵀD⁻¹Ỹ + σZR⁻¹), Z (m + p, c) iid N(0, 1); one product
+    gives P and W̃ᵀD⁻¹Ỹ together, and two triangular solves with L give the mean and the noise.
+    """
+    k = data.W.shape[1]
     inv_d = 1.0 / data.row_scales(params.h2)
-    v = _prior_variances(params, priors, m)
-    Wd = data.W * inv_d[:, None]
-    P = jnp.matmul(data.W.T, Wd, precision=_HIGHEST) + jnp.diag(1.0 / v)
+    weighted = jnp.concatenate([data.W, data.Y], axis=1) * inv_d[:, None]
+    gram = jnp.matmul(data.W.T, weighted, precision=_HIGHEST)            # (k, k + c)
+    P = gram[:, :k] + jnp.diag(1.0 / _prior_variances(params, priors, data.n_covariates))
     jitter = jnp.finfo(P.dtype).eps * 16 * jnp.mean(jnp.diag(P))
-    L = jnp.linalg.cholesky(P + jitter * jnp.eye(P.shape[0], dtype=P.dtype))
-    mean = cho_solve((L, True), jnp.matmul(Wd.T, data.Y, precision=_HIGHEST))
-    z = jax.random.normal(key, mean.shape, mean.dtype)
-    rows = solve_triangular(L, z, trans="T", lower=True)  # L⁻ᵀz: row covariance P⁻¹
-    noise = car_correlated_columns(rows, car_precision(data.adjacency, params.rho))  # columns: Q⁻¹
-    theta = mean + jnp.sqrt(params.sigma2) * noise
-    return params._replace(Gamma=theta[:m], B=theta[m:])
+    L = jnp.linalg.cholesky(P + jitter * jnp.eye(k, dtype=P.dtype))
+    z = jax.random.normal(key, (k, data.Y.shape[1]), P.dtype)
+    noise = car_correlated_columns(z, car_precision(data.adjacency, params.rho))  # rows of ZR⁻¹
+    half = solve_triangular(L, gram[:, k:], lower=True) + jnp.sqrt(params.sigma2) * noise
+    theta = solve_triangular(L, half, trans="T", lower=True)
+    return params._replace(Gamma=theta[:data.n_covariates], B=theta[data.n_covariates:])
 
 
-def draw_tau2(key, params: Params, data: LMMData, priors: Priors) -> Params:
+def draw_tau2(key, params: Params, forms: QuadraticForms, data: LMMData, priors: Priors) -> Params:
     """τ_j² from InvGamma(a_τ + c/2, b_τ + b_jᵀQb_j/(2σ²)), all j at once."""
     c = data.Y.shape[1]
-    quad = car_row_quadratic(params.B, data.adjacency, data.car.degrees, params.rho)
+    quad = forms.theta(params.rho)[data.n_covariates:]
     rate = priors.tau_rate + 0.5 * quad / params.sigma2
     return params._replace(tau2=rate / jax.random.gamma(key, priors.tau_shape + 0.5 * c, rate.shape, rate.dtype))
 
 
-def _residual(params: Params, data: LMMData):
-    """Ỹ − W̃θ (n, c)."""
-    return data.Y - jnp.matmul(data.W, _theta(params), precision=_HIGHEST)
-
-
-def draw_sigma2(key, params: Params, data: LMMData, priors: Priors) -> Params:
+def draw_sigma2(key, params: Params, forms: QuadraticForms, data: LMMData, priors: Priors) -> Params:
     """σ² from its inverse-gamma conditional (likelihood and both coefficient priors)."""
     n, c = data.Y.shape
+    k = data.W.shape[1]
     inv_d = 1.0 / data.row_scales(params.h2)
-    theta = _theta(params)
-    quad = (car_quadratic(_residual(params, data), inv_d, data.adjacency, data.car.degrees, params.rho)
-            + car_quadratic(theta, 1.0 / _prior_variances(params, priors, data.n_covariates),
-                            data.adjacency, data.car.degrees, params.rho))
-    shape = priors.sigma_shape + 0.5 * (n + theta.shape[0]) * c
+    inv_v = 1.0 / _prior_variances(params, priors, data.n_covariates)
+    quad = jnp.sum(forms.residual(params.rho) * inv_d) + jnp.sum(forms.theta(params.rho) * inv_v)
+    shape = priors.sigma_shape + 0.5 * (n + k) * c
     rate = priors.sigma_rate + 0.5 * quad
     return params._replace(sigma2=rate / jax.random.gamma(key, shape, (), rate.dtype))
 
 
-def draw_h2(key, params: Params, data: LMMData, priors: Priors) -> Params:
-    """h² by slice sampling its exact conditional on (0, 1); a no-op without kinship."""
+def draw_h2(key, params: Params, forms: QuadraticForms, data: LMMData) -> Params:
+    """h² by slice sampling its exact conditional on (0, 1), O(n) per evaluation; a no-op without kinship."""
     if not data.has_kinship:
         return params
     c = data.Y.shape[1]
-    row_quad = car_row_quadratic(_residual(params, data), data.adjacency, data.car.degrees, params.rho)
+    row_quad = forms.residual(params.rho)
 
     def log_density(h2):
         d = data.row_scales(h2)
@@ -139,17 +169,13 @@ def draw_h2(key, params: Params, data: LMMData, priors: Priors) -> Params:
     return params._replace(h2=slice_sample_bounded(key, params.h2, log_density, 0.0, 1.0))
 
 
-def draw_rho(key, params: Params, data: LMMData, priors: Priors) -> Params:
+def draw_rho(key, params: Params, forms: QuadraticForms, data: LMMData, priors: Priors) -> Params:
     """ρ by slice sampling its exact conditional on (0, ρ_max); O(c) per density evaluation."""
     inv_d = 1.0 / data.row_scales(params.h2)
-    theta = _theta(params)
-    R = _residual(params, data)
-    weights = jnp.concatenate([inv_d, 1.0 / _prior_variances(params, priors, data.n_covariates)])
-    rows = jnp.concatenate([R, theta], axis=0)
-    weighted = rows * weights[:, None]
-    s_degree = jnp.sum(weighted * rows * data.car.degrees)
-    s_adjacent = jnp.sum(weighted * (rows @ data.adjacency))
-    n_rows = rows.shape[0]
+    inv_v = 1.0 / _prior_variances(params, priors, data.n_covariates)
+    s_degree = jnp.sum(forms.residual_degree * inv_d) + jnp.sum(forms.theta_degree * inv_v)
+    s_adjacent = jnp.sum(forms.residual_adjacent * inv_d) + jnp.sum(forms.theta_adjacent * inv_v)
+    n_rows = data.Y.shape[0] + data.W.shape[1]
 
     def log_density(rho):
         return 0.5 * n_rows * data.car.logdet(rho) - 0.5 * (s_degree - rho * s_adjacent) / params.sigma2
@@ -157,14 +183,19 @@ def draw_rho(key, params: Params, data: LMMData, priors: Priors) -> Params:
     return params._replace(rho=slice_sample_bounded(key, params.rho, log_density, 0.0, priors.rho_max))
 
 
-_BLOCKS = (draw_coefficients, draw_tau2, draw_sigma2, draw_h2, draw_rho)
-
-
 def gibbs_sweep(key, params: Params, data: LMMData, priors: Priors) -> Params:
-    """One systematic-scan sweep: θ, τ², σ², h², ρ, each from its full conditional."""
-    for block, block_key in zip(_BLOCKS, jax.random.split(key, len(_BLOCKS))):
-        params = block(block_key, params, data, priors)
-    return params
+    """One systematic-scan sweep: θ, τ², σ², h², ρ, each from its full conditional.
+
+    θ is drawn first; the quadratic forms its rows and residuals enter are then computed once and
+    shared by the four scalar/vector blocks, which never change θ.
+    """
+    k_theta, k_tau, k_sigma, k_h2, k_rho = jax.random.split(key, 5)
+    params = draw_coefficients(k_theta, params, data, priors)
+    forms = quadratic_forms(params, data)
+    params = draw_tau2(k_tau, params, forms, data, priors)
+    params = draw_sigma2(k_sigma, params, forms, data, priors)
+    params = draw_h2(k_h2, params, forms, data)
+    return draw_rho(k_rho, params, forms, data, priors)
 
 
 class SpatialGibbs(MCMCKernel):

@@ -24,12 +24,7 @@ from jaxgen.graphs.car import CARSpectrum, car_correlated_columns, car_precision
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.priors import Priors
 
-__all__ = ["MatrixNormalCAR", "car_quadratic", "car_row_quadratic", "spatial_lmm_model"]
-
-
-def car_row_quadratic(rows, adjacency, degrees, rho):
-    """r_iᵀ Q(ρ) r_i for every row r_i of ``rows`` (rows, c); Q = D_A − ρA. Returns (rows,)."""
-    return jnp.sum(rows * rows * degrees, axis=-1) - rho * jnp.sum(rows * (rows @ adjacency), axis=-1)
+__all__ = ["MatrixNormalCAR", "car_quadratic", "spatial_lmm_model"]
 
 
 def car_quadratic(rows, row_weights, adjacency, degrees, rho):

@@ -8,7 +8,7 @@ from scipy import stats
 
 from jaxgen.data import simulate_spatial_lmm
 from jaxgen.lmm import MatrixNormalCAR, Priors, prepare_data
-from jaxgen.lmm.gibbs import Params, draw_coefficients, draw_sigma2
+from jaxgen.lmm.gibbs import Params, draw_coefficients, draw_sigma2, quadratic_forms
 from jaxgen.lmm.slice import slice_sample_bounded
 from jaxgen.graphs import CARSpectrum, lattice_adjacency
 
@@ -67,7 +67,8 @@ def test_sigma2_block_matches_its_inverse_gamma_conditional(small_study):
     params = Params(Gamma=jnp.asarray(rng.normal(size=(m, c))), B=jnp.asarray(rng.normal(0, 0.2, (p, c))),
                     tau2=jnp.array([0.5, 0.1, 2.0]), sigma2=jnp.array(1.0), h2=jnp.array(0.3), rho=jnp.array(0.5))
     priors = Priors()
-    draws = np.asarray(jax.vmap(lambda k: draw_sigma2(k, params, data, priors).sigma2)(
+    forms = quadratic_forms(params, data)
+    draws = np.asarray(jax.vmap(lambda k: draw_sigma2(k, params, forms, data, priors).sigma2)(
         jax.random.split(jax.random.key(1), 20_000)))
     # independent computation of the conditional's rate on the unrotated data
     from jaxgen.data import standardize_columns
