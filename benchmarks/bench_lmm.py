@@ -27,12 +27,16 @@ def parse_args():
 
 
 def timed(fn):
-    """(seconds, result) of fn() with its result blocked until ready."""
+    """(seconds, result) of fn() with its result blocked until ready, BLAS single-threaded as in
+    ``jaxgen.lmm.fit`` (see ``jaxgen.runtime``); Gibbs and NUTS run under the same setting."""
     import jax
 
-    start = time.perf_counter()
-    result = jax.block_until_ready(fn())
-    return time.perf_counter() - start, result
+    from jaxgen.runtime import single_threaded_blas
+
+    with single_threaded_blas():
+        start = time.perf_counter()
+        result = jax.block_until_ready(fn())
+        return time.perf_counter() - start, result
 
 
 def worst_bulk_ess(draws):

@@ -2,7 +2,7 @@
 SNP groups, kinship."""
 
 from jaxgen.graphs.adjacency import contiguous_regions, lattice_adjacency, ring_adjacency, validate_adjacency
-from jaxgen.graphs.car import CARSpectrum, car_correlated_columns, car_precision
+from jaxgen.graphs.car import CARSpectrum, car_precision
 from jaxgen.graphs.kinship import genomic_relationship, kinship_eigen
 from jaxgen.graphs.laplacian import adjacency_laplacian, correlation_laplacian, laplacian, ld_laplacian
 from jaxgen.graphs.snp_groups import group_labels, ld_blocks
@@ -10,7 +10,6 @@ from jaxgen.graphs.snp_groups import group_labels, ld_blocks
 __all__ = [
     "CARSpectrum",
     "adjacency_laplacian",
-    "car_correlated_columns",
     "car_precision",
     "contiguous_regions",
     "correlation_laplacian",

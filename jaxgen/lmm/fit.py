@@ -12,6 +12,7 @@ from jaxgen.lmm.driver import run_gibbs_chains
 from jaxgen.lmm.model import spatial_lmm_model
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.result import LMMResult
+from jaxgen.runtime import single_threaded_blas
 
 __all__ = ["fit"]
 
@@ -57,14 +58,15 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
 
     key = jax.random.key(seed)
     start = time.perf_counter()
-    if method == "gibbs":
-        draws = run_gibbs_chains(key, data, priors, num_chains=num_chains, num_warmup=num_warmup,
-                                 num_samples=num_samples, thin=thin, progress=progress)
-    elif method == "nuts":
-        draws = _run_nuts(key, data, priors, num_chains, num_warmup, num_samples, thin, progress)
-    else:
-        draws = _run_svi(key, data, priors, num_chains, num_samples, svi_steps, progress)
-    draws = jax.block_until_ready(draws)
+    with single_threaded_blas():
+        if method == "gibbs":
+            draws = run_gibbs_chains(key, data, priors, num_chains=num_chains, num_warmup=num_warmup,
+                                     num_samples=num_samples, thin=thin, progress=progress)
+        elif method == "nuts":
+            draws = _run_nuts(key, data, priors, num_chains, num_warmup, num_samples, thin, progress)
+        else:
+            draws = _run_svi(key, data, priors, num_chains, num_samples, svi_steps, progress)
+        draws = jax.block_until_ready(draws)
     seconds = time.perf_counter() - start
     _check_finite(draws, method)
     return LMMResult(draws=draws, data=data, snp_ids=snp_ids, region_names=region_names,

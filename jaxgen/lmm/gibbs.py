@@ -1,14 +1,25 @@
-"""Blocked Gibbs sampler of the spatial LMM: pure block updates, their composition, a NumPyro kernel.
+"""Partially collapsed blocked Gibbs sampler of the spatial LMM: pure block updates, their
+composition, a NumPyro kernel.
 
-Conditionals (derived from :func:`jaxgen.lmm.model.spatial_lmm_model`; θ = [Γ; B], (m + p, c)):
+Conditionals (derived from :func:`jaxgen.lmm.model.spatial_lmm_model`; θ = [Γ; B], (m + p, c);
+D = diag(d_i(h²)); v = (g², …, g², τ₁², …, τ_p²)):
 
-* θ | · ~ MN(P⁻¹W̃ᵀD⁻¹Ỹ, P⁻¹, σ²Q(ρ)⁻¹), P = W̃ᵀD⁻¹W̃ + diag(1/v), v = (g², …, g², τ₁², …, τ_p²),
-  D = diag(d_i(h²)); one Cholesky of P and one of Q.
-* τ_j² | · ~ InvGamma(a_τ + c/2, b_τ + b_jᵀQb_j / (2σ²)).
-* σ² | · ~ InvGamma(a_σ + (n + m + p)c/2, b_σ + ½[Σ_i r_iᵀQr_i/d_i + Σ_l θ_lᵀQθ_l/v_l]).
-* h² | · ∝ Π_i d_i^{-c/2} exp(−r_iᵀQr_i / (2σ²d_i)) on (0, 1): slice sampling, O(n) per evaluation.
-* ρ | · ∝ |Q(ρ)|^{(n+m+p)/2} exp(−(S_D − ρS_A)/(2σ²)) on (0, ρ_max): slice sampling, O(c) per
-  evaluation (log|Q(ρ)| from the CAR spectrum; the quadratic form is linear in ρ).
+* Given (h², τ²), θ's conditional is matrix normal MN(P⁻¹G, P⁻¹, σ²Q(ρ)⁻¹) with P = W̃ᵀD⁻¹W̃ +
+  diag(1/v) = LLᵀ and G = W̃ᵀD⁻¹Ỹ. Integrating θ out leaves Ỹ ~ MN(0, D + W̃ diag(v) W̃ᵀ, σ²Q(ρ)⁻¹),
+  whose ρ- and σ²-dependence is through tr(Q(ρ)S) with S = ỸᵀD⁻¹Ỹ − HᵀH, H = L⁻¹G (Woodbury).
+* ρ | σ², τ², h² (θ integrated out) ∝ |Q(ρ)|^{n/2} exp(−tr(Q(ρ)S)/(2σ²)) on (0, ρ_max): slice
+  sampling, O(c) per evaluation (log|Q(ρ)| from the CAR spectrum; tr(Q(ρ)S) is linear in ρ).
+* σ² | ρ, τ², h² (θ integrated out) ~ InvGamma(a_σ + nc/2, b_σ + tr(Q(ρ)S)/2).
+* θ | σ², ρ, τ², h² = L⁻ᵀ(H + σZT(ρ)ᵀ), Z iid N(0, 1), T(ρ)T(ρ)ᵀ = Q(ρ)⁻¹ from the CAR spectrum.
+* τ_j² | θ, σ², ρ ~ InvGamma(a_τ + c/2, b_τ + b_jᵀQb_j / (2σ²)).
+* h² | θ, σ², ρ ∝ Π_i d_i^{-c/2} exp(−r_iᵀQr_i / (2σ²d_i)) on (0, 1): slice sampling, O(n) per
+  evaluation.
+
+Drawing ρ and σ² with θ integrated out, then θ given both, is a partially collapsed Gibbs sampler
+(van Dyk & Park 2008, JASA 103:790): the sweep is a blocked Gibbs sampler from which only draws of
+θ that are overwritten before any block conditions on them were removed, so it leaves the posterior
+invariant. It mixes ρ and σ² faster than conditioning on θ does.
+One sweep costs one product W̃ᵀD⁻¹[W̃, Ỹ], one Cholesky, two triangular solves and the residual.
 """
 
 from __future__ import annotations
@@ -17,17 +28,17 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.linalg import cho_solve, solve_triangular
+from jax.scipy.linalg import solve_triangular
 from numpyro.infer.mcmc import MCMCKernel
 from numpyro.util import is_prng_key
 
-from jaxgen.graphs.car import car_correlated_columns, car_precision
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.model import spatial_lmm_model
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.slice import slice_sample_bounded
 
-__all__ = ["GibbsState", "Params", "QuadraticForms", "SpatialGibbs", "gibbs_sweep", "init_params", "quadratic_forms"]
+__all__ = ["CoefficientPosterior", "GibbsState", "Params", "SpatialGibbs", "coefficient_posterior", "gibbs_sweep",
+           "init_params"]
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -82,85 +93,87 @@ def _prior_variances(params: Params, priors: Priors, m: int):
     return jnp.concatenate([jnp.full((m,), priors.gamma_variance, params.tau2.dtype), params.tau2])
 
 
-class QuadraticForms(NamedTuple):
-    """Row-wise CAR quadratic forms r_iᵀQ(ρ)r_i = degree_i − ρ·adjacent_i, kept in two parts so that
-    they hold for every ρ; computed once per sweep from θ (no later block changes θ).
-
-    residual_degree, residual_adjacent : (n,) r_iᵀD_Ar_i and r_iᵀAr_i for the rows of Ỹ − W̃θ.
-    theta_degree, theta_adjacent : (m + p,) the same for the rows of θ = [Γ; B].
-    """
-
-    residual_degree: jnp.ndarray
-    residual_adjacent: jnp.ndarray
-    theta_degree: jnp.ndarray
-    theta_adjacent: jnp.ndarray
-
-    def residual(self, rho):
-        """r_iᵀQ(ρ)r_i (n,)."""
-        return self.residual_degree - rho * self.residual_adjacent
-
-    def theta(self, rho):
-        """θ_lᵀQ(ρ)θ_l (m + p,)."""
-        return self.theta_degree - rho * self.theta_adjacent
-
-
-def quadratic_forms(params: Params, data: LMMData) -> QuadraticForms:
-    """The residual and coefficient rows' quadratic forms, in one pass over the stacked rows."""
-    n = data.Y.shape[0]
-    theta = _theta(params)
-    residual = data.Y - jnp.matmul(data.W, theta, precision=_HIGHEST)
-    rows = jnp.concatenate([residual, theta], axis=0)                    # (n + m + p, c)
+def _row_forms(rows, data: LMMData):
+    """(r_iᵀD_Ar_i, r_iᵀAr_i) for every row of ``rows`` (rows, c): r_iᵀQ(ρ)r_i = first − ρ·second."""
     degree = jnp.matmul(rows * rows, data.car.degrees, precision=_HIGHEST)
     adjacent = jnp.sum(rows * jnp.matmul(rows, data.adjacency, precision=_HIGHEST), axis=-1)
-    return QuadraticForms(degree[:n], adjacent[:n], degree[n:], adjacent[n:])
+    return degree, adjacent
 
 
-def draw_coefficients(key, params: Params, data: LMMData, priors: Priors) -> Params:
-    """θ = [Γ; B] jointly from its matrix-normal conditional MN(P⁻¹W̃ᵀD⁻¹Ỹ, P⁻¹, σ²Q(ρ)⁻¹).
+class CoefficientPosterior(NamedTuple):
+    """θ's conditional given (h², τ²), before σ² and ρ enter.
 
-    With P = LLᵀ and Q = RRᵀ: θ = L⁻ᵀ(L⁻¹W̃ᵀD⁻¹Ỹ + σZR⁻¹), Z (m + p, c) iid N(0, 1); one product
-    gives P and W̃ᵀD⁻¹Ỹ together, and two triangular solves with L give the mean and the noise.
+    chol : (k, k) L, P = LLᵀ; whitened_mean : (k, c) H = L⁻¹W̃ᵀD⁻¹Ỹ (the mean is L⁻ᵀH);
+    s_degree, s_adjacent : tr(D_A S) and tr(A S), S = ỸᵀD⁻¹Ỹ − HᵀH, so tr(Q(ρ)S) = s_degree − ρ·s_adjacent.
     """
+
+    chol: jnp.ndarray
+    whitened_mean: jnp.ndarray
+    s_degree: jnp.ndarray
+    s_adjacent: jnp.ndarray
+
+    def trace(self, rho):
+        """tr(Q(ρ)S), the quadratic form of the collapsed likelihood."""
+        return self.s_degree - rho * self.s_adjacent
+
+
+def coefficient_posterior(params: Params, data: LMMData, priors: Priors) -> CoefficientPosterior:
+    """P, its Cholesky factor, H and the traces of S for the current h² and τ² (see the module doc)."""
     k = data.W.shape[1]
     inv_d = 1.0 / data.row_scales(params.h2)
     weighted = jnp.concatenate([data.W, data.Y], axis=1) * inv_d[:, None]
-    gram = jnp.matmul(data.W.T, weighted, precision=_HIGHEST)            # (k, k + c)
+    gram = jnp.matmul(data.W.T, weighted, precision=_HIGHEST)            # (k, k + c): [W̃ᵀD⁻¹W̃, G]
     P = gram[:, :k] + jnp.diag(1.0 / _prior_variances(params, priors, data.n_covariates))
     jitter = jnp.finfo(P.dtype).eps * 16 * jnp.mean(jnp.diag(P))
     L = jnp.linalg.cholesky(P + jitter * jnp.eye(k, dtype=P.dtype))
-    z = jax.random.normal(key, (k, data.Y.shape[1]), P.dtype)
-    noise = car_correlated_columns(z, car_precision(data.adjacency, params.rho))  # rows of ZR⁻¹
-    half = solve_triangular(L, gram[:, k:], lower=True) + jnp.sqrt(params.sigma2) * noise
-    theta = solve_triangular(L, half, trans="T", lower=True)
-    return params._replace(Gamma=theta[:data.n_covariates], B=theta[data.n_covariates:])
+    H = solve_triangular(L, gram[:, k:], lower=True)
+    y_degree, y_adjacent = _row_forms(data.Y, data)                     # constant: hoisted by XLA
+    h_degree, h_adjacent = _row_forms(H, data)
+    return CoefficientPosterior(L, H, inv_d @ y_degree - jnp.sum(h_degree), inv_d @ y_adjacent - jnp.sum(h_adjacent))
 
 
-def draw_tau2(key, params: Params, forms: QuadraticForms, data: LMMData, priors: Priors) -> Params:
-    """τ_j² from InvGamma(a_τ + c/2, b_τ + b_jᵀQb_j/(2σ²)), all j at once."""
-    c = data.Y.shape[1]
-    quad = forms.theta(params.rho)[data.n_covariates:]
-    rate = priors.tau_rate + 0.5 * quad / params.sigma2
-    return params._replace(tau2=rate / jax.random.gamma(key, priors.tau_shape + 0.5 * c, rate.shape, rate.dtype))
+def draw_rho(key, params: Params, posterior: CoefficientPosterior, data: LMMData, priors: Priors) -> Params:
+    """ρ by slice sampling p(ρ | σ², τ², h², Ỹ) (θ integrated out) on (0, ρ_max); O(c) per evaluation."""
+    n = data.Y.shape[0]
+
+    def log_density(rho):
+        return 0.5 * n * data.car.logdet(rho) - 0.5 * posterior.trace(rho) / params.sigma2
+
+    return params._replace(rho=slice_sample_bounded(key, params.rho, log_density, 0.0, priors.rho_max))
 
 
-def draw_sigma2(key, params: Params, forms: QuadraticForms, data: LMMData, priors: Priors) -> Params:
-    """σ² from its inverse-gamma conditional (likelihood and both coefficient priors)."""
+def draw_sigma2(key, params: Params, posterior: CoefficientPosterior, data: LMMData, priors: Priors) -> Params:
+    """σ² from p(σ² | ρ, τ², h², Ỹ) (θ integrated out): InvGamma(a_σ + nc/2, b_σ + tr(Q(ρ)S)/2)."""
     n, c = data.Y.shape
-    k = data.W.shape[1]
-    inv_d = 1.0 / data.row_scales(params.h2)
-    inv_v = 1.0 / _prior_variances(params, priors, data.n_covariates)
-    quad = jnp.sum(forms.residual(params.rho) * inv_d) + jnp.sum(forms.theta(params.rho) * inv_v)
-    shape = priors.sigma_shape + 0.5 * (n + k) * c
-    rate = priors.sigma_rate + 0.5 * quad
+    shape = priors.sigma_shape + 0.5 * n * c
+    rate = priors.sigma_rate + 0.5 * posterior.trace(params.rho)
     return params._replace(sigma2=rate / jax.random.gamma(key, shape, (), rate.dtype))
 
 
-def draw_h2(key, params: Params, forms: QuadraticForms, data: LMMData) -> Params:
+def draw_coefficients(key, params: Params, posterior: CoefficientPosterior, data: LMMData) -> Params:
+    """θ = [Γ; B] from MN(P⁻¹G, P⁻¹, σ²Q(ρ)⁻¹): θ = L⁻ᵀ(H + σZT(ρ)ᵀ), Z (m + p, c) iid N(0, 1)."""
+    z = jax.random.normal(key, posterior.whitened_mean.shape, posterior.whitened_mean.dtype)
+    half = posterior.whitened_mean + jnp.sqrt(params.sigma2) * data.car.correlated_rows(z, params.rho)
+    theta = solve_triangular(posterior.chol, half, trans="T", lower=True)
+    return params._replace(Gamma=theta[:data.n_covariates], B=theta[data.n_covariates:])
+
+
+def draw_tau2(key, params: Params, data: LMMData, priors: Priors) -> Params:
+    """τ_j² from InvGamma(a_τ + c/2, b_τ + b_jᵀQb_j/(2σ²)), all j at once."""
+    c = data.Y.shape[1]
+    degree, adjacent = _row_forms(params.B, data)
+    rate = priors.tau_rate + 0.5 * (degree - params.rho * adjacent) / params.sigma2
+    return params._replace(tau2=rate / jax.random.gamma(key, priors.tau_shape + 0.5 * c, rate.shape, rate.dtype))
+
+
+def draw_h2(key, params: Params, data: LMMData) -> Params:
     """h² by slice sampling its exact conditional on (0, 1), O(n) per evaluation; a no-op without kinship."""
     if not data.has_kinship:
         return params
     c = data.Y.shape[1]
-    row_quad = forms.residual(params.rho)
+    residual = data.Y - jnp.matmul(data.W, _theta(params), precision=_HIGHEST)
+    degree, adjacent = _row_forms(residual, data)
+    row_quad = degree - params.rho * adjacent
 
     def log_density(h2):
         d = data.row_scales(h2)
@@ -169,33 +182,15 @@ def draw_h2(key, params: Params, forms: QuadraticForms, data: LMMData) -> Params
     return params._replace(h2=slice_sample_bounded(key, params.h2, log_density, 0.0, 1.0))
 
 
-def draw_rho(key, params: Params, forms: QuadraticForms, data: LMMData, priors: Priors) -> Params:
-    """ρ by slice sampling its exact conditional on (0, ρ_max); O(c) per density evaluation."""
-    inv_d = 1.0 / data.row_scales(params.h2)
-    inv_v = 1.0 / _prior_variances(params, priors, data.n_covariates)
-    s_degree = jnp.sum(forms.residual_degree * inv_d) + jnp.sum(forms.theta_degree * inv_v)
-    s_adjacent = jnp.sum(forms.residual_adjacent * inv_d) + jnp.sum(forms.theta_adjacent * inv_v)
-    n_rows = data.Y.shape[0] + data.W.shape[1]
-
-    def log_density(rho):
-        return 0.5 * n_rows * data.car.logdet(rho) - 0.5 * (s_degree - rho * s_adjacent) / params.sigma2
-
-    return params._replace(rho=slice_sample_bounded(key, params.rho, log_density, 0.0, priors.rho_max))
-
-
 def gibbs_sweep(key, params: Params, data: LMMData, priors: Priors) -> Params:
-    """One systematic-scan sweep: θ, τ², σ², h², ρ, each from its full conditional.
-
-    θ is drawn first; the quadratic forms its rows and residuals enter are then computed once and
-    shared by the four scalar/vector blocks, which never change θ.
-    """
-    k_theta, k_tau, k_sigma, k_h2, k_rho = jax.random.split(key, 5)
-    params = draw_coefficients(k_theta, params, data, priors)
-    forms = quadratic_forms(params, data)
-    params = draw_tau2(k_tau, params, forms, data, priors)
-    params = draw_sigma2(k_sigma, params, forms, data, priors)
-    params = draw_h2(k_h2, params, forms, data)
-    return draw_rho(k_rho, params, forms, data, priors)
+    """One sweep: ρ and σ² with θ integrated out, then θ, τ², h² (see the module docstring)."""
+    k_rho, k_sigma, k_theta, k_tau, k_h2 = jax.random.split(key, 5)
+    posterior = coefficient_posterior(params, data, priors)
+    params = draw_rho(k_rho, params, posterior, data, priors)
+    params = draw_sigma2(k_sigma, params, posterior, data, priors)
+    params = draw_coefficients(k_theta, params, posterior, data)
+    params = draw_tau2(k_tau, params, data, priors)
+    return draw_h2(k_h2, params, data)
 
 
 class SpatialGibbs(MCMCKernel):

@@ -20,7 +20,7 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
 
-from jaxgen.graphs.car import CARSpectrum, car_correlated_columns, car_precision
+from jaxgen.graphs.car import CARSpectrum
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.priors import Priors
 
@@ -53,7 +53,7 @@ class MatrixNormalCAR(dist.Distribution):
     def sample(self, key, sample_shape=()):
         z = jax.random.normal(key, tuple(sample_shape) + self.event_shape, self.loc.dtype)
         scale = jnp.sqrt(self.sigma2 * self.row_scale)[:, None]
-        return self.loc + scale * car_correlated_columns(z, car_precision(self.adjacency, self.rho))
+        return self.loc + scale * self.car.correlated_rows(z, self.rho)
 
     def log_prob(self, value):
         rows, c = self.event_shape
