@@ -1,5 +1,6 @@
 """Adjacency checks, CAR log-determinant and Laplacians."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -14,6 +15,15 @@ def test_car_logdet_from_spectrum_matches_dense_logdet(rho):
     sign, expected = np.linalg.slogdet(np.asarray(car_precision(A, rho)))
     assert sign == 1
     assert float(spectrum.logdet(rho)) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 0.97])
+def test_car_correlated_rows_have_covariance_q_inverse(rho):
+    """z T(ρ)ᵀ from the spectrum: with z = I the rows stack Tᵀ, and TTᵀ equals Q(ρ)⁻¹ exactly."""
+    A = lattice_adjacency(12)
+    spectrum = CARSpectrum.from_adjacency(A)
+    rows = np.asarray(spectrum.correlated_rows(jnp.eye(A.shape[0]), rho))
+    np.testing.assert_allclose(rows.T @ rows, np.linalg.inv(np.asarray(car_precision(A, rho))), rtol=1e-12, atol=1e-12)
 
 
 def test_builders_give_valid_graphs_with_expected_degrees():

@@ -8,7 +8,7 @@ from scipy import stats
 
 from jaxgen.data import simulate_spatial_lmm
 from jaxgen.lmm import MatrixNormalCAR, Priors, prepare_data
-from jaxgen.lmm.gibbs import Params, draw_coefficients, draw_sigma2, quadratic_forms
+from jaxgen.lmm.gibbs import Params, coefficient_posterior, draw_coefficients, draw_rho, draw_sigma2
 from jaxgen.lmm.slice import slice_sample_bounded
 from jaxgen.graphs import CARSpectrum, lattice_adjacency
 
@@ -48,7 +48,8 @@ def test_coefficient_block_matches_the_exact_matrix_normal_posterior(small_study
                     sigma2=jnp.array(1.3), h2=jnp.array(0.3), rho=jnp.array(0.5))
     priors = Priors()
     keys = jax.random.split(jax.random.key(0), 40_000)
-    out = jax.vmap(lambda k: draw_coefficients(k, params, data, priors))(keys)
+    posterior = coefficient_posterior(params, data, priors)
+    out = jax.vmap(lambda k: draw_coefficients(k, params, posterior, data))(keys)
     theta = np.concatenate([np.asarray(out.Gamma), np.asarray(out.B)], axis=1)  # (draws, m + p, c)
     samples = theta.transpose(0, 2, 1).reshape(len(keys), -1)  # vec, one QT after another
     prior_var = np.r_[np.full(m, priors.gamma_variance), np.asarray(params.tau2)]
@@ -60,30 +61,68 @@ def test_coefficient_block_matches_the_exact_matrix_normal_posterior(small_study
     assert np.all(np.abs(empirical - cov) < 5 * cov_se)
 
 
-def test_sigma2_block_matches_its_inverse_gamma_conditional(small_study):
-    d, data = small_study
-    m, p, c = data.n_covariates, data.n_snps, data.Y.shape[1]
-    rng = np.random.default_rng(1)
-    params = Params(Gamma=jnp.asarray(rng.normal(size=(m, c))), B=jnp.asarray(rng.normal(0, 0.2, (p, c))),
-                    tau2=jnp.array([0.5, 0.1, 2.0]), sigma2=jnp.array(1.0), h2=jnp.array(0.3), rho=jnp.array(0.5))
-    priors = Priors()
-    forms = quadratic_forms(params, data)
-    draws = np.asarray(jax.vmap(lambda k: draw_sigma2(k, params, forms, data, priors).sigma2)(
-        jax.random.split(jax.random.key(1), 20_000)))
-    # independent computation of the conditional's rate on the unrotated data
+def marginal_row_covariance(d, h2, prior_var):
+    """Σ = h²K + (1 − h²)I + W diag(v) Wᵀ (n, n) on the unrotated data: with θ integrated out,
+    vec(Y) ~ N(0, σ² Q(ρ)⁻¹ ⊗ Σ)."""
     from jaxgen.data import standardize_columns
 
     X_std, _, _ = standardize_columns(d.X)
+    W = np.column_stack([d.covariates, X_std])
+    n = d.Y.shape[0]
+    return h2 * d.kinship + (1 - h2) * np.eye(n) + W @ np.diag(prior_var) @ W.T
+
+
+def collapsed_params(data):
+    m, p, c = data.n_covariates, data.n_snps, data.Y.shape[1]
+    return Params(Gamma=jnp.zeros((m, c)), B=jnp.zeros((p, c)), tau2=jnp.array([0.5, 0.1, 2.0]),
+                  sigma2=jnp.array(1.1), h2=jnp.array(0.3), rho=jnp.array(0.5))
+
+
+def test_sigma2_block_matches_its_collapsed_inverse_gamma_conditional(small_study):
+    """σ² | ρ, τ², h², Y with θ integrated out, against the rate from the dense marginal covariance."""
+    d, data = small_study
+    params, priors = collapsed_params(data), Priors()
+    posterior = coefficient_posterior(params, data, priors)
+    draws = np.asarray(jax.vmap(lambda k: draw_sigma2(k, params, posterior, data, priors).sigma2)(
+        jax.random.split(jax.random.key(1), 20_000)))
+    prior_var = np.r_[np.full(data.n_covariates, priors.gamma_variance), np.asarray(params.tau2)]
+    Sigma = marginal_row_covariance(d, 0.3, prior_var)
     Q = np.diag(d.adjacency.sum(1)) - 0.5 * d.adjacency
-    resid = d.Y - d.covariates @ np.asarray(params.Gamma) - X_std @ np.asarray(params.B)
-    row_cov = 0.3 * d.kinship + 0.7 * np.eye(d.Y.shape[0])
-    quad = np.trace(Q @ resid.T @ np.linalg.solve(row_cov, resid))
-    theta = np.vstack([params.Gamma, params.B])
-    v = np.r_[np.full(m, priors.gamma_variance), np.asarray(params.tau2)]
-    quad += np.trace(Q @ theta.T @ (theta / v[:, None]))
-    shape = priors.sigma_shape + 0.5 * (d.Y.shape[0] + m + p) * c
-    rate = priors.sigma_rate + 0.5 * quad
+    n, c = d.Y.shape
+    shape = priors.sigma_shape + 0.5 * n * c
+    rate = priors.sigma_rate + 0.5 * np.trace(Q @ d.Y.T @ np.linalg.solve(Sigma, d.Y))
     assert stats.kstest(draws, stats.invgamma(shape, scale=rate).cdf).pvalue > 1e-3
+
+
+def test_rho_block_samples_its_collapsed_conditional(small_study):
+    """2000 chains of 40 ρ updates with θ integrated out follow the density in ρ of the dense
+    marginal Gaussian vec(Y) ~ N(0, σ²Q(ρ)⁻¹ ⊗ Σ), normalized on a grid."""
+    d, data = small_study
+    params, priors = collapsed_params(data), Priors()
+    posterior = coefficient_posterior(params, data, priors)
+
+    def chain(key):
+        def step(rho, k):
+            return draw_rho(k, params._replace(rho=rho), posterior, data, priors).rho, None
+        return jax.lax.scan(step, jnp.array(0.5), jax.random.split(key, 40))[0]
+
+    draws = np.asarray(jax.vmap(chain)(jax.random.split(jax.random.key(4), 2000)))
+    prior_var = np.r_[np.full(data.n_covariates, priors.gamma_variance), np.asarray(params.tau2)]
+    Sigma = marginal_row_covariance(d, 0.3, prior_var)
+    _, logdet_sigma = np.linalg.slogdet(Sigma)
+    S = d.Y.T @ np.linalg.solve(Sigma, d.Y)
+    n = d.Y.shape[0]
+
+    def log_density(rho):  # the dense Gaussian log-likelihood of vec(Y) as a function of ρ
+        Q = np.diag(d.adjacency.sum(1)) - rho * d.adjacency
+        return 0.5 * n * np.linalg.slogdet(Q)[1] - 0.5 * np.trace(Q @ S) / 1.1
+
+    grid = np.linspace(0.0, priors.rho_max, 4001)
+    log_pdf = np.array([log_density(r) for r in grid])
+    pdf = np.exp(log_pdf - log_pdf.max())
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (pdf[1:] + pdf[:-1]) * np.diff(grid))])
+    cdf /= cdf[-1]
+    assert stats.kstest(draws, lambda x: np.interp(x, grid, cdf)).pvalue > 1e-3
 
 
 def test_slice_sampler_leaves_a_bounded_target_invariant():
