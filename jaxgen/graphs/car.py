@@ -18,6 +18,8 @@ from jaxgen.graphs.adjacency import validate_adjacency
 
 __all__ = ["CARSpectrum", "car_precision"]
 
+_HIGHEST = jax.lax.Precision.HIGHEST
+
 
 def car_precision(adjacency, rho):
     """Q(ρ) = D_A − ρA (c, c) for an adjacency A (c, c) and a scalar ρ."""
@@ -26,35 +28,44 @@ def car_precision(adjacency, rho):
 
 
 class CARSpectrum(NamedTuple):
-    """What log|Q(ρ)| and draws with covariance Q(ρ)⁻¹ need, computed once from the adjacency.
+    """What log|Q(ρ)|, quadratic forms in Q(ρ) and draws with covariance Q(ρ)⁻¹ need, computed
+    once from the adjacency.
 
     degrees : (c,) row sums of A (the diagonal of D_A).
     eigenvalues : (c,) eigenvalues ω of D_A^{-1/2} A D_A^{-1/2}, in [−1, 1].
-    scaled_eigenvectors : (c, c) D_A^{-1/2}V, V the eigenvectors (columns) of D_A^{-1/2} A D_A^{-1/2}.
+    eigenvectors : (c, c) its eigenvectors V (columns).
     """
 
     degrees: jnp.ndarray
     eigenvalues: jnp.ndarray
-    scaled_eigenvectors: jnp.ndarray
+    eigenvectors: jnp.ndarray
 
     @classmethod
     def from_adjacency(cls, adjacency) -> "CARSpectrum":
         """Validate A (c, c) and compute its CAR spectrum (in float64 NumPy, then as arrays)."""
         A = validate_adjacency(adjacency)
         d = A.sum(axis=1)
-        scaled = A / np.sqrt(np.outer(d, d))
-        omega, V = np.linalg.eigh(scaled)
-        return cls(jnp.asarray(d), jnp.asarray(np.clip(omega, -1.0, 1.0)), jnp.asarray(V / np.sqrt(d)[:, None]))
+        omega, V = np.linalg.eigh(A / np.sqrt(np.outer(d, d)))
+        return cls(jnp.asarray(d), jnp.asarray(np.clip(omega, -1.0, 1.0)), jnp.asarray(V))
 
     def logdet(self, rho):
         """log|D_A − ρA| for a scalar ρ in [0, 1)."""
         return jnp.sum(jnp.log(self.degrees)) + jnp.sum(jnp.log1p(-rho * self.eigenvalues))
 
-    def correlated_rows(self, z, rho):
-        """Rows of z (..., rows, c) turned into rows with covariance Q(ρ)⁻¹: z T(ρ)ᵀ.
+    def rotate(self, rows):
+        """u = r D_A^{1/2} V for every row r of ``rows`` (..., c): then rᵀQ(ρ)r = Σ_j (1 − ρω_j) u_j²."""
+        return jnp.matmul(rows * jnp.sqrt(self.degrees), self.eigenvectors, precision=_HIGHEST)
 
-        Each iid N(0, 1) row z_r becomes T z_r with covariance T Tᵀ = Q(ρ)⁻¹; one product with a
-        fixed matrix, no Cholesky.
+    def row_forms(self, rotated):
+        """(rᵀD_Ar, rᵀAr) per row from rotated rows u (..., c): rᵀQ(ρ)r = first − ρ·second."""
+        squares = rotated * rotated
+        return jnp.sum(squares, axis=-1), jnp.matmul(squares, self.eigenvalues, precision=_HIGHEST)
+
+    def correlated_rows(self, z, rho):
+        """Rows of z (..., rows, c) turned into rows with covariance Q(ρ)⁻¹.
+
+        Each iid N(0, 1) row z_r becomes T z_r with T = D_A^{-1/2}V(I − ρΩ)^{-1/2}, whose covariance
+        T Tᵀ is Q(ρ)⁻¹: one product with a fixed matrix, no Cholesky.
         """
         scaled = z * jax.lax.rsqrt(1.0 - rho * self.eigenvalues)
-        return jnp.matmul(scaled, self.scaled_eigenvectors.T, precision=jax.lax.Precision.HIGHEST)
+        return jnp.matmul(scaled, self.eigenvectors.T, precision=_HIGHEST) / jnp.sqrt(self.degrees)

@@ -93,13 +93,6 @@ def _prior_variances(params: Params, priors: Priors, m: int):
     return jnp.concatenate([jnp.full((m,), priors.gamma_variance, params.tau2.dtype), params.tau2])
 
 
-def _row_forms(rows, data: LMMData):
-    """(r_iᵀD_Ar_i, r_iᵀAr_i) for every row of ``rows`` (rows, c): r_iᵀQ(ρ)r_i = first − ρ·second."""
-    degree = jnp.matmul(rows * rows, data.car.degrees, precision=_HIGHEST)
-    adjacent = jnp.sum(rows * jnp.matmul(rows, data.adjacency, precision=_HIGHEST), axis=-1)
-    return degree, adjacent
-
-
 class CoefficientPosterior(NamedTuple):
     """θ's conditional given (h², τ²), before σ² and ρ enter.
 
@@ -127,8 +120,8 @@ def coefficient_posterior(params: Params, data: LMMData, priors: Priors) -> Coef
     jitter = jnp.finfo(P.dtype).eps * 16 * jnp.mean(jnp.diag(P))
     L = jnp.linalg.cholesky(P + jitter * jnp.eye(k, dtype=P.dtype))
     H = solve_triangular(L, gram[:, k:], lower=True)
-    y_degree, y_adjacent = _row_forms(data.Y, data)                     # constant: hoisted by XLA
-    h_degree, h_adjacent = _row_forms(H, data)
+    y_degree, y_adjacent = data.car.row_forms(data.car.rotate(data.Y))   # constant: hoisted by XLA
+    h_degree, h_adjacent = data.car.row_forms(data.car.rotate(H))
     return CoefficientPosterior(L, H, inv_d @ y_degree - jnp.sum(h_degree), inv_d @ y_adjacent - jnp.sum(h_adjacent))
 
 
@@ -161,7 +154,7 @@ def draw_coefficients(key, params: Params, posterior: CoefficientPosterior, data
 def draw_tau2(key, params: Params, data: LMMData, priors: Priors) -> Params:
     """τ_j² from InvGamma(a_τ + c/2, b_τ + b_jᵀQb_j/(2σ²)), all j at once."""
     c = data.Y.shape[1]
-    degree, adjacent = _row_forms(params.B, data)
+    degree, adjacent = data.car.row_forms(data.car.rotate(params.B))
     rate = priors.tau_rate + 0.5 * (degree - params.rho * adjacent) / params.sigma2
     return params._replace(tau2=rate / jax.random.gamma(key, priors.tau_shape + 0.5 * c, rate.shape, rate.dtype))
 
@@ -171,8 +164,8 @@ def draw_h2(key, params: Params, data: LMMData) -> Params:
     if not data.has_kinship:
         return params
     c = data.Y.shape[1]
-    residual = data.Y - jnp.matmul(data.W, _theta(params), precision=_HIGHEST)
-    degree, adjacent = _row_forms(residual, data)
+    rotated_residual = data.car.rotate(data.Y) - jnp.matmul(data.W, data.car.rotate(_theta(params)), precision=_HIGHEST)
+    degree, adjacent = data.car.row_forms(rotated_residual)
     row_quad = degree - params.rho * adjacent
 
     def log_density(h2):
