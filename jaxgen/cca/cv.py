@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from jaxgen.cca.batch import grid_by_split, per_split
+from jaxgen.cca.batch import grid_by_split, per_split, spread_over_devices
 from jaxgen.cca.data import check_inputs, check_masks
 from jaxgen.cca.estimator import CCAEstimator
 
@@ -114,11 +114,12 @@ def cross_validate(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, param_gr
         check_masks(inputs, train, "training fold {s}")
 
     run = grid_by_split(estimator.solver, bool(estimator.standardize))
+    hyper_grid, n_settings = spread_over_devices(hyper_grid)
     label = f"{type(estimator).__name__} CV: {len(grid)} settings × {train.shape[0]} folds"
     with _Stopwatch(label, progress):
         result = run(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly, estimator.snp_groups(inputs), train, test,
                      hyper_grid, jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))
-        result = _to_numpy(result)
+        result = jax.tree.map(lambda a: a[:, :n_settings], _to_numpy(result))
     # Leading axes are (split, setting); report (setting, fold).
     train_corr, test_corr = (np.swapaxes(a, 0, 1) for a in (result.train_corr, result.test_corr))
     n_iter, converged = (np.swapaxes(a, 0, 1) for a in (result.solution.n_iter, result.solution.converged))

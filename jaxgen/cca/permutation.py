@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.cca.batch import per_split
+from jaxgen.cca.batch import per_split, spread_over_devices
 from jaxgen.cca.data import check_inputs
 from jaxgen.cca.estimator import CCAEstimator
 
@@ -48,11 +48,11 @@ def permutation_test(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, n_perm
     null = []
     for start in range(0, n_permutations, batch_size):
         batch = orders[start:start + batch_size]
-        ones = np.ones((len(batch), n))
-        result = run(inputs.X[batch], inputs.Ys, inputs.Lx, inputs.Ly, groups, ones, ones,
-                     {k: jnp.full(len(batch), v) for k, v in hyper.items()},
-                     jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))
-        null.append(np.asarray(result.train_corr))
+        shuffled, size = spread_over_devices({"X": inputs.X[batch], "rows": np.ones((len(batch), n)),
+                                              "hyper": {k: jnp.full(len(batch), v) for k, v in hyper.items()}})
+        result = run(shuffled["X"], inputs.Ys, inputs.Lx, inputs.Ly, groups, shuffled["rows"], shuffled["rows"],
+                     shuffled["hyper"], jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))
+        null.append(np.asarray(result.train_corr)[:size])
         if progress:
             done = start + len(batch)
             print(f"\rpermutations {done}/{n_permutations}", end="\n" if done == n_permutations else "",

@@ -107,3 +107,42 @@ def test_permutation_p_values_are_not_small_without_association(study):
     result = permutation_test(MTS2CCA(beta1=5.0, max_iter=50), shuffled, d.Ys, Lx=d.Lx, Ly=d.Ly,
                               n_permutations=40, seed=1, progress=False)
     assert result.p_value > 0.05
+
+
+SHARDED_RUN = """
+import json, sys
+import jax
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_num_cpu_devices", 3)
+from jaxgen.cca import MTS2CCA, cross_validate, permutation_test
+from jaxgen.data import simulate_multitask_cca
+assert len(jax.devices()) == 3
+d = simulate_multitask_cca(8, n=123, p=25, q=10, n_tasks=3, ccc=(0.9, 0.6, 0.3))
+cv = cross_validate(MTS2CCA(max_iter=60), d.X, d.Ys, Lx=d.Lx, Ly=d.Ly, param_grid=dict(beta1=[0.5, 20.0],
+                    lam2=[0.1, 3.0]), cv=4, seed=5, progress=False)
+perm = permutation_test(MTS2CCA(max_iter=30), d.X, d.Ys, Lx=d.Lx, Ly=d.Ly, n_permutations=10, batch_size=4,
+                        seed=3, progress=False)
+json.dump({"test_corr": cv.test_corr.tolist(), "n_iter": cv.n_iter.tolist(), "null": perm.null.tolist()},
+          sys.stdout)
+"""
+
+
+def test_cv_and_permutations_spread_over_three_cpu_devices_equal_one_device(study):
+    """Four settings (padded to six) and batches of 4 and 2 shuffles (padded to six and three)
+    sharded over three CPU devices in a fresh process give the single-device numbers."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", SHARDED_RUN], capture_output=True, text=True, env=env, check=True)
+    sharded = json.loads(out.stdout)
+    d = study
+    cv = cross_validate(MTS2CCA(max_iter=60), d.X, d.Ys, Lx=d.Lx, Ly=d.Ly,
+                        param_grid=dict(beta1=[0.5, 20.0], lam2=[0.1, 3.0]), cv=4, seed=5, progress=False)
+    perm = permutation_test(MTS2CCA(max_iter=30), d.X, d.Ys, Lx=d.Lx, Ly=d.Ly, n_permutations=10, batch_size=4,
+                            seed=3, progress=False)
+    np.testing.assert_allclose(sharded["test_corr"], cv.test_corr, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(sharded["n_iter"], cv.n_iter)
+    np.testing.assert_allclose(sharded["null"], perm.null, rtol=0, atol=1e-12)
