@@ -78,11 +78,12 @@ def per_split(solver, standardize, batch_x: bool = False):
 def spread_over_devices(batched: dict, devices=None) -> tuple[dict, int]:
     """Shard the leading axis of every leaf of ``batched`` (all of one length B) over ``devices``.
 
-    devices : a list of devices (default: all devices of the default backend). The axis is padded
-    to a multiple of their number by repeating its last entry; drop the padded results with
+    devices : a list of devices. By default, all devices of the platform of ``jax.default_device``
+    when one is set (a string or a device), else of the default backend. The axis is padded to a
+    multiple of their number by repeating its last entry; drop the padded results with
     ``[..., :B]``. Returns (the sharded dict, B). With one device the leaves are returned as they are.
     """
-    devices = jax.devices() if devices is None else list(devices)
+    devices = _platform_devices() if devices is None else list(devices)
     lengths = {len(leaf) for leaf in jax.tree.leaves(batched)}
     if len(lengths) != 1:
         raise ValueError(f"batched leaves must share their leading length, got {sorted(lengths)}")
@@ -98,3 +99,11 @@ def spread_over_devices(batched: dict, devices=None) -> tuple[dict, int]:
         return jax.device_put(jnp.concatenate([leaf, filler]), sharding)
 
     return jax.tree.map(spread, batched), length
+
+
+def _platform_devices() -> list:
+    """All devices of the platform that ``jax.default_device`` selects (default backend if unset)."""
+    chosen = jax.config.jax_default_device
+    if chosen is None:
+        return jax.devices()
+    return jax.devices(chosen if isinstance(chosen, str) else chosen.platform)

@@ -20,6 +20,7 @@ import pandas as pd
 from jaxgen.cca.batch import grid_by_split, per_split, spread_over_devices
 from jaxgen.cca.data import check_inputs, check_masks
 from jaxgen.cca.estimator import CCAEstimator
+from jaxgen.runtime import single_threaded_blas
 
 __all__ = ["CVResult", "NestedCVResult", "cross_validate", "kfold_masks"]
 
@@ -116,7 +117,7 @@ def cross_validate(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, param_gr
     run = grid_by_split(estimator.solver, bool(estimator.standardize))
     hyper_grid, n_settings = spread_over_devices(hyper_grid)
     label = f"{type(estimator).__name__} CV: {len(grid)} settings × {train.shape[0]} folds"
-    with _Stopwatch(label, progress):
+    with _Stopwatch(label, progress), single_threaded_blas():
         result = run(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly, estimator.snp_groups(inputs), train, test,
                      hyper_grid, jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))
         result = jax.tree.map(lambda a: a[:, :n_settings], _to_numpy(result))
@@ -141,7 +142,8 @@ def _outer_scores(estimator, inputs, grid, inner_test_corr, outer, progress) -> 
     params = [grid[g] for g in chosen]
     hyper = {name: jnp.asarray([p[name] for p in params]) for name in params[0]}
     run = per_split(estimator.solver, bool(estimator.standardize))
-    with _Stopwatch(f"{type(estimator).__name__} nested CV: {n_outer} outer refits", progress):
+    with _Stopwatch(f"{type(estimator).__name__} nested CV: {n_outer} outer refits", progress), \
+            single_threaded_blas():
         result = _to_numpy(run(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly, estimator.snp_groups(inputs),
                                outer, 1.0 - outer, hyper, jnp.asarray(estimator.tol, float),
                                jnp.asarray(int(estimator.max_iter))))

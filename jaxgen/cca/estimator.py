@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import inspect
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.cca.batch import fit_and_score
 from jaxgen.cca.data import CCAInputs, canonical_correlations, check_inputs, check_masks, check_views
+from jaxgen.runtime import single_threaded_blas
 
 __all__ = ["CCAEstimator"]
 
@@ -83,10 +85,11 @@ class CCAEstimator:
         ones = np.ones(n)
         if self.standardize:
             check_masks(inputs, ones[None], "the data")
-        result = fit_and_score(self.solver, bool(self.standardize), inputs.X, inputs.Ys, inputs.Lx,
-                               inputs.Ly, self.snp_groups(inputs), ones, ones,
-                               {k: jnp.asarray(v) for k, v in hyper.items()},
-                               jnp.asarray(self.tol, float), jnp.asarray(int(self.max_iter)))
+        with single_threaded_blas():
+            result = jax.block_until_ready(fit_and_score(
+                self.solver, bool(self.standardize), inputs.X, inputs.Ys, inputs.Lx, inputs.Ly,
+                self.snp_groups(inputs), ones, ones, {k: jnp.asarray(v) for k, v in hyper.items()},
+                jnp.asarray(self.tol, float), jnp.asarray(int(self.max_iter))))
         self._set_fitted(result, inputs)
         return self
 

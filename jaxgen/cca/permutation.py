@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.cca.batch import per_split, spread_over_devices
+from jaxgen.runtime import single_threaded_blas
 from jaxgen.cca.data import check_inputs
 from jaxgen.cca.estimator import CCAEstimator
 
@@ -50,9 +51,10 @@ def permutation_test(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, n_perm
         batch = orders[start:start + batch_size]
         shuffled, size = spread_over_devices({"X": inputs.X[batch], "rows": np.ones((len(batch), n)),
                                               "hyper": {k: jnp.full(len(batch), v) for k, v in hyper.items()}})
-        result = run(shuffled["X"], inputs.Ys, inputs.Lx, inputs.Ly, groups, shuffled["rows"], shuffled["rows"],
-                     shuffled["hyper"], jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))
-        null.append(np.asarray(result.train_corr)[:size])
+        with single_threaded_blas():
+            result = run(shuffled["X"], inputs.Ys, inputs.Lx, inputs.Ly, groups, shuffled["rows"], shuffled["rows"],
+                         shuffled["hyper"], jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))
+            null.append(np.asarray(result.train_corr)[:size])
         if progress:
             done = start + len(batch)
             print(f"\rpermutations {done}/{n_permutations}", end="\n" if done == n_permutations else "",

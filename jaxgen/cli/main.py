@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from importlib import import_module
@@ -52,5 +53,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def entry() -> int:
+    """The ``jaxgen`` console command: :func:`main` with one JAX CPU device per core.
+
+    On CPU the CCA grid and the permutation batches are sharded over the devices (see
+    :mod:`jaxgen.cca.batch`), so each core runs a slice; everything else runs on the first device.
+    Set ``JAX_NUM_CPU_DEVICES`` to choose another count. This must happen before JAX starts, which
+    is why it is done here and not in :func:`main` (which tests and notebooks call in-process).
+    """
+    if "JAX_NUM_CPU_DEVICES" not in os.environ:
+        import jax
+
+        jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

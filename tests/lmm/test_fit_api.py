@@ -1,7 +1,5 @@
 """The fit API: labelled posterior, diagnostics, tables, the convergence gate, determinism, bad input."""
 
-import warnings
-
 import jax
 import numpy as np
 import pandas as pd
