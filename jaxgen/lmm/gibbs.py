@@ -164,7 +164,8 @@ def draw_h2(key, params: Params, data: LMMData) -> Params:
     if not data.has_kinship:
         return params
     c = data.Y.shape[1]
-    rotated_residual = data.car.rotate(data.Y) - jnp.matmul(data.W, data.car.rotate(_theta(params)), precision=_HIGHEST)
+    rotated_theta = data.car.rotate(_theta(params))                       # (m + p, c), small
+    rotated_residual = data.car.rotate(data.Y) - jnp.matmul(data.W, rotated_theta, precision=_HIGHEST)
     degree, adjacent = data.car.row_forms(rotated_residual)
     row_quad = degree - params.rho * adjacent
 
