@@ -11,6 +11,7 @@ io     reading a user's files (PLINK, QT/covariate tables, graphs), aligned stud
 plots  association heatmap, Manhattan, ArviZ trace/rank, canonical weights, CV curves
 reports CSV tables, plots and report.md of an analysis
 cli    the jaxgen command line: simulate, lmm, cca, demo
+runtime how compiled work shares the CPU with BLAS (single_threaded_blas)
 """
 
 __version__ = "0.1.0"
