@@ -9,9 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.cca.batch import per_split, spread_over_devices
-from jaxgen.runtime import single_threaded_blas
 from jaxgen.cca.data import check_inputs
 from jaxgen.cca.estimator import CCAEstimator
+from jaxgen.runtime import single_threaded_blas
 
 __all__ = ["PermutationResult", "permutation_test"]
 
@@ -47,18 +47,18 @@ def permutation_test(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, n_perm
     run = per_split(estimator.solver, bool(estimator.standardize), batch_x=True)
     groups, hyper = estimator.snp_groups(inputs), estimator.hyper()
     null = []
-    for start in range(0, n_permutations, batch_size):
-        batch = orders[start:start + batch_size]
-        shuffled, size = spread_over_devices({"X": inputs.X[batch], "rows": np.ones((len(batch), n)),
-                                              "hyper": {k: jnp.full(len(batch), v) for k, v in hyper.items()}})
-        with single_threaded_blas():
+    with single_threaded_blas():
+        for start in range(0, n_permutations, batch_size):
+            batch = orders[start:start + batch_size]
+            shuffled, size = spread_over_devices({"X": inputs.X[batch], "rows": np.ones((len(batch), n)),
+                                                  "hyper": {k: jnp.full(len(batch), v) for k, v in hyper.items()}})
             result = run(shuffled["X"], inputs.Ys, inputs.Lx, inputs.Ly, groups, shuffled["rows"], shuffled["rows"],
                          shuffled["hyper"], jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))
             null.append(np.asarray(result.train_corr)[:size])
-        if progress:
-            done = start + len(batch)
-            print(f"\rpermutations {done}/{n_permutations}", end="\n" if done == n_permutations else "",
-                  file=sys.stderr, flush=True)
+            if progress:
+                done = start + len(batch)
+                print(f"\rpermutations {done}/{n_permutations}", end="\n" if done == n_permutations else "",
+                      file=sys.stderr, flush=True)
     null = np.concatenate(null)
     p_values = (1 + (null >= observed).sum(axis=0)) / (n_permutations + 1)
     p_value = (1 + (null.sum(axis=1) >= observed.sum()).sum()) / (n_permutations + 1)
