@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.graphs import correlation_laplacian
+from jaxgen.graphs import column_correlation, correlation_laplacian
 
 __all__ = ["CCAData", "CCAInputs", "canonical_correlations", "check_inputs", "check_masks", "check_views",
            "masked_views", "standardize_masked"]
@@ -64,10 +64,10 @@ def check_inputs(X, Ys, Lx=None, Ly=None) -> CCAInputs:
     X, Ys = check_views(X, Ys)
     (K, _, q), p = Ys.shape, X.shape[1]
     if Lx is None:
-        Lx = correlation_laplacian(_correlation(X, "X"))
+        Lx = correlation_laplacian(column_correlation(X, "X"))
     Lx = _laplacian_like(Lx, "Lx", p)
     if Ly is None:
-        Ly = np.stack([correlation_laplacian(_correlation(Y, f"Ys[{k}]")) for k, Y in enumerate(Ys)])
+        Ly = np.stack([correlation_laplacian(column_correlation(Y, f"Ys[{k}]")) for k, Y in enumerate(Ys)])
     Ly = np.asarray(Ly, dtype=float)
     if Ly.ndim == 2:
         Ly = np.broadcast_to(_laplacian_like(Ly, "Ly", q), (K, q, q))
@@ -124,13 +124,6 @@ def _laplacian_like(L, name, d):
     if np.linalg.eigvalsh(L)[0] < -1e-8 * max(1.0, np.abs(L).max()):
         raise ValueError(f"{name} must be positive semi-definite (a graph Laplacian)")
     return L
-
-
-def _correlation(A, name):
-    constant = np.flatnonzero(~(A.std(axis=0) > 0))
-    if constant.size:
-        raise ValueError(f"{name} has constant columns {constant[:10].tolist()}: drop them before fitting")
-    return np.clip(np.corrcoef(A, rowvar=False), -1.0, 1.0)
 
 
 def check_masks(inputs: CCAInputs, masks: np.ndarray, what: str) -> None:

@@ -4,13 +4,14 @@ SNP groups, kinship."""
 from jaxgen.graphs.adjacency import contiguous_regions, lattice_adjacency, ring_adjacency, validate_adjacency
 from jaxgen.graphs.car import CARSpectrum, car_precision
 from jaxgen.graphs.kinship import genomic_relationship, kinship_eigen
-from jaxgen.graphs.laplacian import adjacency_laplacian, correlation_laplacian, laplacian, ld_laplacian
+from jaxgen.graphs.laplacian import adjacency_laplacian, column_correlation, correlation_laplacian, laplacian, ld_laplacian
 from jaxgen.graphs.snp_groups import group_labels, ld_blocks
 
 __all__ = [
     "CARSpectrum",
     "adjacency_laplacian",
     "car_precision",
+    "column_correlation",
     "contiguous_regions",
     "correlation_laplacian",
     "genomic_relationship",

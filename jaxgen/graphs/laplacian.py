@@ -6,7 +6,7 @@ import numpy as np
 
 from jaxgen.graphs.adjacency import validate_adjacency
 
-__all__ = ["adjacency_laplacian", "correlation_laplacian", "laplacian", "ld_laplacian"]
+__all__ = ["adjacency_laplacian", "column_correlation", "correlation_laplacian", "laplacian", "ld_laplacian"]
 
 
 def laplacian(weights) -> np.ndarray:
@@ -41,18 +41,27 @@ def correlation_laplacian(correlation, power: float = 2.0) -> np.ndarray:
     return laplacian(np.abs(R) ** power)
 
 
+def column_correlation(data, name: str = "data") -> np.ndarray:
+    """Pearson correlation (d, d) between the columns of ``data`` (n, d), clipped to [−1, 1].
+
+    Constant columns have no correlation and are refused, naming them; one column gives [[1]].
+    """
+    A = np.asarray(data, dtype=float)
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D (n, d) matrix, got shape {A.shape}")
+    constant = np.flatnonzero(~(A.std(axis=0) > 0))
+    if constant.size:
+        raise ValueError(f"{name} has constant columns {constant[:10].tolist()}: they have no correlation; "
+                         "drop them before fitting")
+    return np.clip(np.atleast_2d(np.corrcoef(A, rowvar=False)), -1.0, 1.0)
+
+
 def ld_laplacian(genotypes, power: float = 2.0) -> np.ndarray:
     """LD-network Laplacian (p, p) from genotypes (n, p): weights |r|^power between SNP columns.
 
     Constant SNP columns carry no LD information and are refused, naming them.
     """
-    G = np.asarray(genotypes, dtype=float)
-    if G.ndim != 2:
-        raise ValueError(f"genotypes must be a 2-D (n, p) matrix, got shape {G.shape}")
-    constant = np.flatnonzero(~(G.std(axis=0) > 0))
-    if constant.size:
-        raise ValueError(f"genotypes have constant columns {constant[:10].tolist()}: no LD is defined")
-    return correlation_laplacian(np.clip(np.corrcoef(G, rowvar=False), -1.0, 1.0), power)
+    return correlation_laplacian(column_correlation(genotypes, "genotypes"), power)
 
 
 def adjacency_laplacian(adjacency) -> np.ndarray:

@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from jaxgen.cca import MTS2CCA, JCBSCCA, cross_validate, selection_auc
-from jaxgen.graphs import adjacency_laplacian, correlation_laplacian, group_labels, ld_blocks, ld_laplacian
+from jaxgen.graphs import adjacency_laplacian, column_correlation, correlation_laplacian, group_labels, ld_blocks, ld_laplacian
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((30, 6))
@@ -77,3 +77,18 @@ def test_laplacian_builders():
     blocks = ld_blocks(G)
     assert blocks[0] == blocks[1] and blocks.max() >= 4
     np.testing.assert_array_equal(group_labels(["b", "b", "a", "c"], 4), [0, 0, 1, 2])
+
+
+def test_one_region_fits_with_default_laplacians_and_gives_the_multiple_correlation():
+    """q = 1: the default brain Laplacian is [[0]]; unpenalized CCA is then OLS, whose canonical
+    correlation is the multiple correlation R = √R² of y on X."""
+    y = X @ rng.standard_normal(6) + rng.standard_normal(30)
+    fitted = MTS2CCA(beta1=0, beta2=0, lam1=0, lam2=0, r1=0, r2=0, tol=0, max_iter=3).fit(X, y[None, :, None])
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    residual = yc - Xc @ np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    r_squared = 1 - residual @ residual / (yc @ yc)
+    assert fitted.V_.shape == (1, 1)
+    np.testing.assert_allclose(fitted.score(X, y[None, :, None]), [np.sqrt(r_squared)], rtol=1e-5)
+    np.testing.assert_array_equal(column_correlation(y[:, None]), [[1.0]])
+    with pytest.raises(ValueError, match=r"Y has constant columns \[1\]"):
+        column_correlation(np.column_stack([y, np.ones(30)]), "Y")
