@@ -7,7 +7,7 @@ lam2 each in {0.1, 1, 10}) × 5 folds, exactly 100 iterations per fit (tol=0). J
 grid as one vmapped, compiled call; the NumPy baseline runs the same algorithm fit by fit (float64,
 LU solves), and cca-zoo's PMDCCA (sparse CCA, single task) fits each modality with 100 iterations.
 On CPU, JAX is given one device per core (``--cpu-devices``, default all cores) and the grid is
-sharded over them (``jaxgen.cca.batch.spread_over_devices``): each device runs its slice of the
+sharded over them (``jaxgen.runtime.spread_over_devices``): each device runs its slice of the
 grid on its own core. The grid on one device is timed too. Every contestant runs with BLAS
 single-threaded (``jaxgen.runtime``), which is the faster setting for each of them here. Compile time is reported apart (first call − best later call); every timed JAX call ends in
 block_until_ready. Results: JSON in benchmarks/results/.
@@ -105,9 +105,9 @@ def main():
     import jax.numpy as jnp
 
     from jaxgen.cca import MTS2CCA
-    from jaxgen.cca.batch import grid_by_split, spread_over_devices
+    from jaxgen.cca.batch import grid_by_split
     from jaxgen.cca.cv import _expand_grid, kfold_masks
-    from jaxgen.runtime import single_threaded_blas
+    from jaxgen.runtime import single_threaded_blas, spread_over_devices
     from jaxgen.data import simulate_multitask_cca
 
     n, p, q, n_iter = (120, 40, 20, 30) if args.quick else (300, 150, 60, 100)

@@ -1,6 +1,11 @@
 """Speed of the spatial LMM samplers: effective samples per second (Gibbs vs NUTS) and scaling.
 
-Usage: python benchmarks/bench_lmm.py [--platform cpu|gpu] [--quick] [--out FILE]
+Usage: python benchmarks/bench_lmm.py [--platform cpu|gpu] [--cpu-devices N] [--quick] [--out FILE]
+
+Each sampler runs on one device and on every device of the platform (on CPU, ``--cpu-devices``
+devices, one per core by default). Gibbs spreads its chains over the devices with ``shard_map``
+(``jaxgen.lmm.driver``); NUTS gets its chain keys sharded over them, and XLA partitions NumPyro's
+vectorized chains (its trajectories are while loops over all chains, so devices wait for each other).
 
 Compile time is measured separately: every configuration is run twice with equal shapes (jax's
 compilation cache makes the second run compile-free); "compile_s" is the difference. Every timed
@@ -20,6 +25,8 @@ import time
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--platform", choices=["cpu", "gpu"], default="cpu")
+    parser.add_argument("--cpu-devices", type=int, default=os.cpu_count(),
+                        help="CPU devices for the sharded runs (default: one per core)")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--out", default=None, help="JSON output (default benchmarks/results/lmm_<platform>.json)")
     parser.add_argument("--only-ess", action="store_true", help="skip the scaling grid (keep it from --out)")
@@ -47,38 +54,41 @@ def worst_bulk_ess(draws):
     return float(az.ess(tree, var_names=["B"], method="bulk")["B"].values.min())
 
 
-def ess_per_second(study, method, num_chains, num_warmup, num_samples):
+def ess_per_second(study, method, num_chains, num_warmup, num_samples, devices):
     """The same sampler twice on equal shapes: compile = first − second run; ESS/s = worst bulk ESS
-    of B / second run. NUTS reuses one numpyro MCMC object so its second run is compile-free too."""
+    of B / second run. NUTS reuses one numpyro MCMC object so its second run is compile-free too.
+    The chains run on ``devices`` (a list)."""
     import jax
     from numpyro.infer import MCMC, NUTS
 
     from jaxgen.lmm import Priors, prepare_data, spatial_lmm_model
     from jaxgen.lmm.driver import run_gibbs_chains
+    from jaxgen.runtime import spread_over_devices
 
     data, _ = prepare_data(study.Y, study.X, study.adjacency, study.covariates, study.kinship)
     if method == "gibbs":
         def run(seed):
             return run_gibbs_chains(jax.random.key(seed), data, Priors(), num_chains=num_chains,
-                                    num_warmup=num_warmup, num_samples=num_samples)
+                                    num_warmup=num_warmup, num_samples=num_samples, devices=devices)
     else:
         mcmc = MCMC(NUTS(spatial_lmm_model), num_warmup=num_warmup, num_samples=num_samples,
                     num_chains=num_chains, chain_method="vectorized", progress_bar=False)
 
         def run(seed):
-            mcmc.run(jax.random.key(seed), data, Priors())
+            keys, _ = spread_over_devices({"keys": jax.random.split(jax.random.key(seed), num_chains)}, devices)
+            mcmc.run(keys["keys"], data, Priors())
             return mcmc.get_samples(group_by_chain=True)
 
     first, _ = timed(lambda: run(0))
     second, draws = timed(lambda: run(1))
     ess = worst_bulk_ess(draws)
-    return {"method": method, "chains": num_chains, "warmup": num_warmup, "samples": num_samples,
-            "seconds": second, "compile_s": max(first - second, 0.0), "worst_bulk_ess_B": ess,
-            "ess_per_s": ess / second}
+    return {"method": method, "devices": len(devices), "chains": num_chains, "warmup": num_warmup,
+            "samples": num_samples, "seconds": second, "compile_s": max(first - second, 0.0),
+            "worst_bulk_ess_B": ess, "ess_per_s": ess / second}
 
 
 def sweep_seconds(n, p, c, chains, sweeps):
-    """Seconds per Gibbs sweep (all chains), compile excluded."""
+    """Seconds per Gibbs sweep (all chains, one device), compile excluded."""
     import jax
 
     from jaxgen.data import simulate_spatial_lmm
@@ -90,7 +100,7 @@ def sweep_seconds(n, p, c, chains, sweeps):
 
     def run(seed):
         return run_gibbs_chains(jax.random.key(seed), data, Priors(), num_chains=chains, num_warmup=0,
-                                num_samples=sweeps)
+                                num_samples=sweeps, devices=jax.devices()[:1])
 
     first, _ = timed(lambda: run(0))
     second, _ = timed(lambda: run(1))
@@ -103,6 +113,9 @@ def main():
     os.environ["JAX_PLATFORMS"] = "cuda" if args.platform == "gpu" else "cpu"
     import jax
 
+    if args.platform == "cpu":
+        jax.config.update("jax_num_cpu_devices", args.cpu_devices)
+
     from jaxgen.data import simulate_spatial_lmm
 
     quick = args.quick
@@ -110,9 +123,12 @@ def main():
     results = {"device": str(jax.devices()[0]), "platform": args.platform, "machine": platform.processor() or platform.machine(),
                "cpu_count": os.cpu_count(), "jax": jax.__version__, "dtype": "float32"}
     warmup, samples = (100, 200) if quick else (500, 1000)
-    results["ess"] = [ess_per_second(study, m, 4, warmup, samples) for m in ("gibbs", "nuts")]
-    gibbs, nuts = results["ess"]
-    results["gibbs_over_nuts_ess_per_s"] = gibbs["ess_per_s"] / nuts["ess_per_s"]
+    device_sets = [jax.devices()[:1]] + ([jax.devices()] if len(jax.devices()) > 1 else [])
+    results["ess"] = [ess_per_second(study, method, 4, warmup, samples, devices)
+                      for devices in device_sets for method in ("gibbs", "nuts")]
+    for gibbs, nuts in zip(results["ess"][::2], results["ess"][1::2]):
+        suffix = "" if gibbs["devices"] == 1 else "_all_devices"
+        results["gibbs_over_nuts_ess_per_s" + suffix] = gibbs["ess_per_s"] / nuts["ess_per_s"]
     print(json.dumps(results["ess"], indent=1), file=sys.stderr)
 
     base = dict(n=500, p=50, c=20, chains=4, sweeps=20 if quick else 100)

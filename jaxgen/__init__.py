@@ -11,7 +11,7 @@ io     reading a user's files (PLINK, QT/covariate tables, graphs), aligned stud
 plots  association heatmap, Manhattan, ArviZ trace/rank, canonical weights, CV curves
 reports CSV tables, plots and report.md of an analysis
 cli    the jaxgen command line: simulate, lmm, cca, demo
-runtime how compiled work shares the CPU with BLAS (single_threaded_blas)
+runtime how compiled work uses the machine: BLAS threads, devices (single_threaded_blas, spread_over_devices)
 """
 
 __version__ = "0.1.0"

@@ -4,10 +4,8 @@
 the training rows and on held-out rows. A plain fit is one call (every row trains); cross-validation
 vmaps it over folds and hyperparameter grids; the permutation test vmaps it over permuted genotypes.
 
-With several devices (GPUs, or CPU devices from ``jax.config.update("jax_num_cpu_devices", N)`` set
-before JAX starts), :func:`spread_over_devices` shards the batched axis over them, and the same
-compiled call runs one slice per device in parallel. On a CPU the small Cholesky factorizations and
-triangular solves run one matrix after another inside a device, so N CPU devices use N cores.
+With several devices, :func:`jaxgen.runtime.spread_over_devices` shards the batched axis over them,
+and the same compiled call runs one slice per device in parallel (see :mod:`jaxgen.runtime`).
 """
 
 from __future__ import annotations
@@ -17,13 +15,11 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxgen.cca.data import CCAData, canonical_correlations, masked_views
 from jaxgen.cca.loop import CCASolution
 
-__all__ = ["FitScore", "fit_and_score", "grid_by_split", "per_split", "spread_over_devices"]
+__all__ = ["FitScore", "fit_and_score", "grid_by_split", "per_split"]
 
 
 class FitScore(NamedTuple):
@@ -73,37 +69,3 @@ def per_split(solver, standardize, batch_x: bool = False):
     x_axis = 0 if batch_x else None
     return jax.jit(jax.vmap(partial(fit_and_score, solver, standardize),
                             in_axes=(x_axis, None, None, None, None, 0, 0, 0, None, None)))
-
-
-def spread_over_devices(batched: dict, devices=None) -> tuple[dict, int]:
-    """Shard the leading axis of every leaf of ``batched`` (all of one length B) over ``devices``.
-
-    devices : a list of devices. By default, all devices of the platform of ``jax.default_device``
-    when one is set (a string or a device), else of the default backend. The axis is padded to a
-    multiple of their number by repeating its last entry; drop the padded results with
-    ``[..., :B]``. Returns (the sharded dict, B). With one device the leaves are returned as they are.
-    """
-    devices = _platform_devices() if devices is None else list(devices)
-    lengths = {len(leaf) for leaf in jax.tree.leaves(batched)}
-    if len(lengths) != 1:
-        raise ValueError(f"batched leaves must share their leading length, got {sorted(lengths)}")
-    (length,) = lengths
-    if len(devices) == 1:
-        return batched, length
-    padded = -(-length // len(devices)) * len(devices)
-    sharding = NamedSharding(Mesh(np.array(devices), ("batch",)), PartitionSpec("batch"))
-
-    def spread(leaf):
-        leaf = jnp.asarray(leaf)
-        filler = jnp.repeat(leaf[-1:], padded - length, axis=0)
-        return jax.device_put(jnp.concatenate([leaf, filler]), sharding)
-
-    return jax.tree.map(spread, batched), length
-
-
-def _platform_devices() -> list:
-    """All devices of the platform that ``jax.default_device`` selects (default backend if unset)."""
-    chosen = jax.config.jax_default_device
-    if chosen is None:
-        return jax.devices()
-    return jax.devices(chosen if isinstance(chosen, str) else chosen.platform)

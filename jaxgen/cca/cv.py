@@ -17,10 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from jaxgen.cca.batch import grid_by_split, per_split, spread_over_devices
+from jaxgen.cca.batch import grid_by_split, per_split
 from jaxgen.cca.data import check_inputs, check_masks
 from jaxgen.cca.estimator import CCAEstimator
-from jaxgen.runtime import single_threaded_blas
+from jaxgen.runtime import single_threaded_blas, spread_over_devices
 
 __all__ = ["CVResult", "NestedCVResult", "cross_validate", "kfold_masks"]
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.cca.batch import per_split, spread_over_devices
+from jaxgen.cca.batch import per_split
 from jaxgen.cca.data import check_inputs
 from jaxgen.cca.estimator import CCAEstimator
-from jaxgen.runtime import single_threaded_blas
+from jaxgen.runtime import single_threaded_blas, spread_over_devices
 
 __all__ = ["PermutationResult", "permutation_test"]
 

@@ -33,9 +33,11 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     kinship : (n, n) PSD relationship matrix; without it the population term is absent (h² = 0).
     method : "gibbs" (the custom blocked Gibbs kernel), "nuts" (NumPyro NUTS on the same model) or
         "svi" (NumPyro SVI, low-rank Gaussian guide, optax Adam; a fast approximation).
-    num_chains, num_warmup, num_samples, thin : chains run vectorized on one device; for SVI,
+    num_chains, num_warmup, num_samples, thin : Gibbs chains run vectorized, spread over the devices
+        of the platform in use (:mod:`jaxgen.runtime`; NUTS chains on one device); for SVI,
         ``num_chains × num_samples`` draws from the fitted guide after ``svi_steps`` steps.
-    seed : same seed, same result. progress : report progress on stderr.
+    seed : same seed, same result (the same to rounding on another number of devices).
+    progress : report progress on stderr.
     priors : :class:`Priors` (defaults suit standardized QTs). ``Priors(rho_max=0.0)`` fixes ρ = 0
         (the non-spatial baseline; Gibbs only).
     snp_ids, region_names : labels (default from DataFrame columns, else generated).

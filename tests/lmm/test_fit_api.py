@@ -125,3 +125,46 @@ def test_bad_input_is_refused_clearly(change, message):
     args |= change
     with pytest.raises(ValueError, match=message):
         lmm.fit(args.pop("Y"), args.pop("X"), args.pop("adjacency"), progress=False, num_warmup=5, **args)
+
+
+SHARDED_CHAINS = """
+import json, sys
+import jax
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_num_cpu_devices", 3)
+from jaxgen import lmm
+from jaxgen.data import simulate_spatial_lmm
+d = simulate_spatial_lmm(5, n=120, p=8, c=6, n_causal=2, rho=0.5, h2=0.3, effect=0.3)
+r = lmm.fit(d.Y, d.X, d.adjacency, covariates=d.covariates, kinship=d.kinship, num_chains=4, num_warmup=20,
+            num_samples=30, progress=False)
+json.dump({"devices": len(r.draws["B"].sharding.device_set),
+           "draws": {k: v.tolist() for k, v in r.draws.items()}}, sys.stdout)
+"""
+
+
+def test_chains_spread_over_cpu_devices_give_the_single_device_draws(study):
+    """Four chains on three CPU devices (a fresh process) run two per device on two of them, and
+    their draws are those of one device (to rounding: the batched products change shape)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", SHARDED_CHAINS], capture_output=True, text=True, env=env, check=True)
+    sharded = json.loads(out.stdout)
+    d = study
+    single = lmm.fit(d.Y, d.X, d.adjacency, covariates=d.covariates, kinship=d.kinship, num_chains=4,
+                     num_warmup=20, num_samples=30, progress=False)
+    assert sharded["devices"] == 2
+    for name, values in single.draws.items():
+        np.testing.assert_allclose(sharded["draws"][name], np.asarray(values), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+
+
+def test_chain_mesh_uses_the_most_devices_that_divide_the_chains():
+    from jaxgen.lmm.driver import chain_mesh
+
+    devices = jax.devices() * 4                                          # stand-ins: only the count matters
+    assert [chain_mesh(chains, devices[:count]).size for chains, count in [(4, 3), (6, 4), (5, 2), (8, 4)]] \
+        == [2, 3, 1, 4]
