@@ -14,7 +14,6 @@ from functools import lru_cache, partial
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from jaxgen.cca.data import CCAData, canonical_correlations, masked_views
 from jaxgen.cca.loop import CCASolution

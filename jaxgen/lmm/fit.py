@@ -36,7 +36,7 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     num_chains, num_warmup, num_samples, thin : Gibbs chains run vectorized, spread over the devices
         of the platform in use (:mod:`jaxgen.runtime`; NUTS chains on one device); for SVI,
         ``num_chains × num_samples`` draws from the fitted guide after ``svi_steps`` steps.
-    seed : same seed, same result (the same to rounding on another number of devices).
+    seed : same seed, same result (another number of devices changes the rounding, not the distribution).
     progress : report progress on stderr.
     priors : :class:`Priors` (defaults suit standardized QTs). ``Priors(rho_max=0.0)`` fixes ρ = 0
         (the non-spatial baseline; Gibbs only).
