@@ -9,7 +9,8 @@ LU solves), and cca-zoo's PMDCCA (sparse CCA, single task) fits each modality wi
 On CPU, JAX is given one device per core (``--cpu-devices``, default all cores) and the grid is
 sharded over them (``jaxgen.runtime.spread_over_devices``): each device runs its slice of the
 grid on its own core. The grid on one device is timed too. Every contestant runs with BLAS
-single-threaded (``jaxgen.runtime``), which is the faster setting for each of them here. Compile time is reported apart (first call − best later call); every timed JAX call ends in
+single-threaded (``jaxgen.runtime``), which is the faster setting for each of them here. Compile
+time is reported apart (first call − best later call); every timed JAX call ends in
 block_until_ready. Results: JSON in benchmarks/results/.
 """
 

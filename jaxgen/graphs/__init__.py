@@ -4,7 +4,8 @@ SNP groups, kinship."""
 from jaxgen.graphs.adjacency import contiguous_regions, lattice_adjacency, ring_adjacency, validate_adjacency
 from jaxgen.graphs.car import CARSpectrum, car_precision
 from jaxgen.graphs.kinship import genomic_relationship, kinship_eigen
-from jaxgen.graphs.laplacian import adjacency_laplacian, column_correlation, correlation_laplacian, laplacian, ld_laplacian
+from jaxgen.graphs.laplacian import (adjacency_laplacian, column_correlation, correlation_laplacian, laplacian,
+                                     ld_laplacian)
 from jaxgen.graphs.snp_groups import group_labels, ld_blocks
 
 __all__ = [

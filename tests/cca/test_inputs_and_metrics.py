@@ -5,7 +5,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from jaxgen.cca import MTS2CCA, JCBSCCA, cross_validate, selection_auc
-from jaxgen.graphs import adjacency_laplacian, column_correlation, correlation_laplacian, group_labels, ld_blocks, ld_laplacian
+from jaxgen.graphs import (adjacency_laplacian, column_correlation, correlation_laplacian, group_labels, ld_blocks,
+                           ld_laplacian)
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((30, 6))
