@@ -25,7 +25,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from threadpoolctl import threadpool_limits
 
-__all__ = ["platform_devices", "single_threaded_blas", "spread_over_devices"]
+__all__ = ["batch_mesh", "platform_devices", "single_threaded_blas", "spread_over_devices"]
 
 
 @contextmanager
@@ -49,6 +49,11 @@ def platform_devices() -> list:
     return jax.devices(chosen if isinstance(chosen, str) else chosen.platform)
 
 
+def batch_mesh(devices=None) -> Mesh:
+    """A one-axis mesh named "batch" over ``devices`` (default :func:`platform_devices`)."""
+    return Mesh(np.array(platform_devices() if devices is None else list(devices)), ("batch",))
+
+
 def spread_over_devices(batched: dict, devices=None) -> tuple[dict, int]:
     """Shard the leading axis of every leaf of ``batched`` (all of one length B) over ``devices``.
 
@@ -56,15 +61,15 @@ def spread_over_devices(batched: dict, devices=None) -> tuple[dict, int]:
     multiple of their number by repeating its last entry; drop the padded results with
     ``[..., :B]``. Returns (the sharded dict, B). With one device the leaves are returned as they are.
     """
-    devices = platform_devices() if devices is None else list(devices)
+    mesh = batch_mesh(devices)
     lengths = {len(leaf) for leaf in jax.tree.leaves(batched)}
     if len(lengths) != 1:
         raise ValueError(f"batched leaves must share their leading length, got {sorted(lengths)}")
     (length,) = lengths
-    if len(devices) == 1:
+    if mesh.size == 1:
         return batched, length
-    padded = -(-length // len(devices)) * len(devices)
-    sharding = NamedSharding(Mesh(np.array(devices), ("batch",)), PartitionSpec("batch"))
+    padded = -(-length // mesh.size) * mesh.size
+    sharding = NamedSharding(mesh, PartitionSpec("batch"))
 
     def spread(leaf):
         leaf = jnp.asarray(leaf)

@@ -20,7 +20,7 @@ import pandas as pd
 from jaxgen.cca.batch import grid_by_split, per_split
 from jaxgen.cca.data import check_inputs, check_masks
 from jaxgen.cca.estimator import CCAEstimator
-from jaxgen.runtime import single_threaded_blas, spread_over_devices
+from jaxgen.runtime import batch_mesh, single_threaded_blas, spread_over_devices
 
 __all__ = ["CVResult", "NestedCVResult", "cross_validate", "kfold_masks"]
 
@@ -114,8 +114,9 @@ def cross_validate(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, param_gr
     if estimator.standardize:
         check_masks(inputs, train, "training fold {s}")
 
-    run = grid_by_split(estimator.solver, bool(estimator.standardize))
-    hyper_grid, n_settings = spread_over_devices(hyper_grid)
+    mesh = batch_mesh()
+    run = grid_by_split(estimator.solver, bool(estimator.standardize), mesh)
+    hyper_grid, n_settings = spread_over_devices(hyper_grid, mesh.devices.flat)
     label = f"{type(estimator).__name__} CV: {len(grid)} settings × {train.shape[0]} folds"
     with _Stopwatch(label, progress), single_threaded_blas():
         result = run(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly, estimator.snp_groups(inputs), train, test,
@@ -140,13 +141,17 @@ def _outer_scores(estimator, inputs, grid, inner_test_corr, outer, progress) -> 
     n_outer = outer.shape[0]
     chosen = [_best(block) for block in np.split(inner_test_corr, n_outer, axis=1)]
     params = [grid[g] for g in chosen]
-    hyper = {name: jnp.asarray([p[name] for p in params]) for name in params[0]}
-    run = per_split(estimator.solver, bool(estimator.standardize))
+    mesh = batch_mesh()
+    run = per_split(estimator.solver, bool(estimator.standardize), mesh)
+    refits, _ = spread_over_devices({"train": outer, "test": 1.0 - outer,
+                                     "hyper": {name: jnp.asarray([p[name] for p in params]) for name in params[0]}},
+                                    mesh.devices.flat)
     with _Stopwatch(f"{type(estimator).__name__} nested CV: {n_outer} outer refits", progress), \
             single_threaded_blas():
-        result = _to_numpy(run(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly, estimator.snp_groups(inputs),
-                               outer, 1.0 - outer, hyper, jnp.asarray(estimator.tol, float),
-                               jnp.asarray(int(estimator.max_iter))))
+        result = run(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly, estimator.snp_groups(inputs), refits["train"],
+                     refits["test"], refits["hyper"], jnp.asarray(estimator.tol, float),
+                     jnp.asarray(int(estimator.max_iter)))
+        result = jax.tree.map(lambda a: a[:n_outer], _to_numpy(result))
     return NestedCVResult(params=params, train_corr=result.train_corr, test_corr=result.test_corr)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from jaxgen.cca.batch import per_split
 from jaxgen.cca.data import check_inputs
 from jaxgen.cca.estimator import CCAEstimator
-from jaxgen.runtime import single_threaded_blas, spread_over_devices
+from jaxgen.runtime import batch_mesh, single_threaded_blas, spread_over_devices
 
 __all__ = ["PermutationResult", "permutation_test"]
 
@@ -44,14 +44,16 @@ def permutation_test(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, n_perm
     n = inputs.X.shape[0]
     rng = np.random.default_rng(seed)
     orders = np.stack([rng.permutation(n) for _ in range(n_permutations)])
-    run = per_split(estimator.solver, bool(estimator.standardize), batch_x=True)
+    mesh = batch_mesh()
+    run = per_split(estimator.solver, bool(estimator.standardize), mesh, batch_x=True)
     groups, hyper = estimator.snp_groups(inputs), estimator.hyper()
     null = []
     with single_threaded_blas():
         for start in range(0, n_permutations, batch_size):
             batch = orders[start:start + batch_size]
             shuffled, size = spread_over_devices({"X": inputs.X[batch], "rows": np.ones((len(batch), n)),
-                                                  "hyper": {k: jnp.full(len(batch), v) for k, v in hyper.items()}})
+                                                  "hyper": {k: jnp.full(len(batch), v) for k, v in hyper.items()}},
+                                                 mesh.devices.flat)
             result = run(shuffled["X"], inputs.Ys, inputs.Lx, inputs.Ly, groups, shuffled["rows"], shuffled["rows"],
                          shuffled["hyper"], jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))
             null.append(np.asarray(result.train_corr)[:size])

@@ -146,3 +146,25 @@ def test_cv_and_permutations_spread_over_three_cpu_devices_equal_one_device(stud
     np.testing.assert_allclose(sharded["test_corr"], cv.test_corr, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(sharded["n_iter"], cv.n_iter)
     np.testing.assert_allclose(sharded["null"], perm.null, rtol=0, atol=1e-12)
+
+
+def test_vmapped_and_sequential_device_shares_agree(study):
+    """A GPU runs its share of fits vmapped, a CPU device one after another: the same numbers."""
+    from functools import partial
+
+    import jax.numpy as jnp
+
+    from jaxgen.cca.batch import fit_and_score, map_fits
+
+    d = study
+    estimator = MTS2CCA()
+    settings = {**{k: jnp.full(4, v) for k, v in estimator.hyper().items()},
+                "beta1": jnp.asarray([0.5, 20.0, 0.5, 20.0]), "lam2": jnp.asarray([0.1, 0.1, 3.0, 3.0])}
+    train = (np.arange(123) % 4 != 0).astype(float)
+    fit = partial(fit_and_score, estimator.solver, True, d.X, d.Ys, d.Lx, np.broadcast_to(d.Ly, (3, 10, 10)),
+                  np.arange(25), train, 1.0 - train, tol=jnp.asarray(1e-5), max_iter=jnp.asarray(400))
+    sequential, vmapped = (map_fits(platform)(lambda h: fit(hyper=h), settings) for platform in ("cpu", "gpu"))
+    np.testing.assert_allclose(vmapped.solution.U, sequential.solution.U, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(vmapped.test_corr, sequential.test_corr, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(vmapped.solution.n_iter, sequential.solution.n_iter)
+    assert len(set(np.asarray(sequential.solution.n_iter).tolist())) > 1      # the settings stop apart
