@@ -149,7 +149,7 @@ def test_cv_and_permutations_spread_over_three_cpu_devices_equal_one_device(stud
 
 
 def test_vmapped_and_sequential_device_shares_agree(study):
-    """A GPU vmaps its whole share of fits, a CPU device a few at a time: the same numbers."""
+    """A GPU vmaps its share of fits, a CPU device runs them one after another: the same numbers."""
     from functools import partial
 
     import jax.numpy as jnp
@@ -158,7 +158,7 @@ def test_vmapped_and_sequential_device_shares_agree(study):
 
     d = study
     estimator = MTS2CCA()
-    settings = {**{k: jnp.full(6, v) for k, v in estimator.hyper().items()},    # a CPU chunk of 4, then 2
+    settings = {**{k: jnp.full(6, v) for k, v in estimator.hyper().items()},
                 "beta1": jnp.asarray([0.5, 20.0, 0.5, 20.0, 5.0, 5.0]),
                 "lam2": jnp.asarray([0.1, 0.1, 3.0, 3.0, 1.0, 0.3])}
     train = (np.arange(123) % 4 != 0).astype(float)
