@@ -1,8 +1,9 @@
-"""Cross-validation of a CCA method over a hyperparameter grid as one vmapped, compiled computation.
+"""Cross-validation of a CCA method over a hyperparameter grid as one compiled computation.
 
 Folds are row masks of one shape, so every (setting, fold) fit — and, when nested, every inner fit of
-every outer fold — runs in a single compiled call; standardization and Gram matrices are computed
-once per fold and shared by all settings.
+every outer fold — runs in a single compiled call, the settings split over the devices and each
+device's share vmapped on a GPU, fit after fit on a CPU (:mod:`jaxgen.cca.batch`); standardization
+and Gram matrices are computed once per fold and shared by all settings.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Permutation test of the canonical correlations, vmapped over permutations."""
+"""Permutation test of the canonical correlations, refitted in compiled batches of permutations."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class PermutationResult:
 def permutation_test(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, n_permutations: int = 1000,
                      seed: int = 0, batch_size: int = 100, progress: bool = True) -> PermutationResult:
     """Test H₀: X is independent of (Y₁ … Y_K) by refitting ``estimator`` (its own hyperparameters)
-    on ``n_permutations`` row shuffles of X, ``batch_size`` fits per compiled, vmapped call.
+    on ``n_permutations`` row shuffles of X, ``batch_size`` fits per compiled call.
 
     The statistic is the training canonical correlation, so the penalties' effect on it is the same
     under the null and the test is exact up to Monte Carlo error. The Y_k keep their joint pairing.
