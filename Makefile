@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Pinned versions of every dependency, so that a fresh install is the one that was tested ('make lock' refreshes).
+CONSTRAINTS ?= .ci/constraints.txt
 
 # The first interpreter that is Python >= 3.12: an explicit PYTHON=..., then the usual names on PATH,
 # then pyenv's installed versions (pyenv shims fail when a version is not activated, so each
@@ -13,7 +15,7 @@ PYTHON := $(shell for c in python3.14 python3.13 python3.12 python3 python \
 	    command -v "$$c" 2>/dev/null || echo "$$c"; break; fi; done)
 endif
 
-.PHONY: demo test venv venv-dev clean
+.PHONY: demo test venv venv-dev lock clean
 
 demo: $(VENV)/.installed-base
 	$(VENV)/bin/jaxgen demo
@@ -35,13 +37,25 @@ $(VENV)/.created:
 	$(PY) -m pip install --quiet --upgrade pip
 	touch $@
 
-$(VENV)/.installed-base: $(VENV)/.created pyproject.toml
-	$(PY) -m pip install --quiet -e ".[io,plot]"
+$(VENV)/.installed-base: $(VENV)/.created pyproject.toml $(CONSTRAINTS)
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[io,plot]"
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.created pyproject.toml
-	$(PY) -m pip install --quiet -e ".[dev,io,plot]"
+$(VENV)/.installed-dev: $(VENV)/.created pyproject.toml $(CONSTRAINTS)
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev,io,plot]"
 	touch $@ $(VENV)/.installed-base
+
+# Resolve today's versions in a scratch venv and write them to $(CONSTRAINTS); then run make test.
+lock:
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found" >&2; exit 1; }
+	rm -rf .venv-lock && "$(PYTHON)" -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev,io,plot]"
+	{ echo "# Versions a fresh install resolved on $$(date +%Y-%m-%d) ($$(.venv-lock/bin/python -V), $$(uname -sm))."; \
+	  echo "# make demo / make test install within these pins; refresh with 'make lock' (a fresh resolve, then make test)."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^jaxgen'; } > $(CONSTRAINTS)
+	rm -rf .venv-lock
+	@echo "wrote $(CONSTRAINTS); now run: rm -rf $(VENV) && make test"
 
 clean:
 	rm -rf "$(VENV)" build dist *.egg-info .pytest_cache jaxgen-demo-out

@@ -27,7 +27,13 @@ def test_posterior_means_agree_within_monte_carlo_error(both_fits, name):
 
 
 @pytest.mark.parametrize("name", ["B", "Gamma", "tau2", "sigma2", "h2", "rho"])
-def test_posterior_sds_agree_within_15_percent(both_fits, name):
-    sds = {m: np.asarray(r.draws[name]).std(axis=(0, 1)) for m, r in both_fits.items()}
-    ratio = sds["gibbs"] / sds["nuts"]
-    assert np.all((ratio > 0.85) & (ratio < 1.15))
+def test_posterior_sds_agree_within_monte_carlo_error(both_fits, name):
+    """|sd_gibbs − sd_nuts| < 4.5 joint MCSE of the sd (ArviZ's mcse(method="sd")) for every element.
+
+    A fixed ratio bound flipped with the versions a fresh install resolves: τ²'s sd is a heavy-tailed
+    statistic whose Monte Carlo error is itself about 8% here.
+    """
+    sds = {m: np.asarray(r.draws[name]).std(axis=(0, 1), ddof=1) for m, r in both_fits.items()}
+    mcse = {m: az.mcse(r.posterior, var_names=[name], method="sd")[name].values for m, r in both_fits.items()}
+    standardized = (sds["gibbs"] - sds["nuts"]) / np.sqrt(mcse["gibbs"] ** 2 + mcse["nuts"] ** 2)
+    assert np.all(np.abs(standardized) < 4.5)
