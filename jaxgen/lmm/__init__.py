@@ -4,8 +4,11 @@ from jaxgen.lmm.data import LMMData, prepare_data
 from jaxgen.lmm.fit import fit
 from jaxgen.lmm.gibbs import SpatialGibbs, gibbs_sweep
 from jaxgen.lmm.model import MatrixNormalCAR, spatial_lmm_model
+from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.priors import Priors
-from jaxgen.lmm.result import ConvergenceGateWarning, LMMResult
+from jaxgen.lmm.result import SNP_TESTS, ConvergenceGateWarning, LMMResult
+from jaxgen.lmm.scores import ScoreTests, score_tests
 
-__all__ = ["ConvergenceGateWarning", "LMMData", "LMMResult", "MatrixNormalCAR", "Priors", "SpatialGibbs",
-           "fit", "gibbs_sweep", "prepare_data", "spatial_lmm_model"]
+__all__ = ["SNP_TESTS", "ConvergenceGateWarning", "LMMData", "LMMResult", "MatrixNormalCAR", "NullModel", "Priors",
+           "ScoreTests", "SpatialGibbs", "fit", "fit_null_model", "gibbs_sweep", "prepare_data", "score_tests",
+           "spatial_lmm_model"]

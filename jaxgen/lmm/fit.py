@@ -22,7 +22,8 @@ METHODS = ("gibbs", "nuts", "svi")
 def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs", num_chains: int = 4,
         num_warmup: int = 500, num_samples: int = 1000, seed: int = 0, progress: bool = True,
         priors: Priors | None = None, thin: int = 1, snp_ids=None, region_names=None,
-        rhat_max: float = 1.01, ess_min: float = 400.0, svi_steps: int = 5000) -> LMMResult:
+        rhat_max: float = 1.01, ess_min: float = 400.0, svi_steps: int = 5000,
+        heritability: str = "per-region") -> LMMResult:
     """Fit the spatial-correlated multitask LMM.
 
     Parameters
@@ -41,7 +42,9 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     priors : :class:`Priors` (defaults suit standardized QTs). ``Priors(rho_max=0.0)`` fixes ρ = 0
         (the non-spatial baseline; Gibbs only).
     snp_ids, region_names : labels (default from DataFrame columns, else generated).
-    rhat_max, ess_min : the convergence gate that decides which pairs enter the SNP tests.
+    rhat_max, ess_min : the convergence gate of the seed's posterior SNP test (``test="posterior"``).
+    heritability : the null model of the score tests: "per-region" h²_k (default) or "shared" (the
+        seed's separable model); see :mod:`jaxgen.lmm.null`.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -50,6 +53,8 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
             raise ValueError(f"{name} must be at least 1, got {value}")
     if num_warmup < 0:
         raise ValueError(f"num_warmup must be non-negative, got {num_warmup}")
+    if heritability not in ("per-region", "shared"):
+        raise ValueError(f"heritability must be 'per-region' or 'shared', got {heritability!r}")
     priors = priors or Priors()
     if not 0 <= priors.rho_max < 1:
         raise ValueError(f"priors.rho_max must lie in [0, 1) for a proper CAR model, got {priors.rho_max}")
@@ -73,7 +78,7 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     _check_finite(draws, method)
     return LMMResult(draws=draws, data=data, snp_ids=snp_ids, region_names=region_names,
                      covariate_names=covariate_names, snp_sd=info["snp_sd"], method=method, priors=priors,
-                     rhat_max=rhat_max, ess_min=ess_min, seconds=seconds)
+                     rhat_max=rhat_max, ess_min=ess_min, seconds=seconds, heritability=heritability)
 
 
 def _run_nuts(key, data, priors, num_chains, num_warmup, num_samples, thin, progress):

@@ -7,16 +7,22 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import arviz as az
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 from jaxgen.lmm.association import conditional_scores, two_sided_log_pvalue
 from jaxgen.lmm.data import LMMData
+from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.priors import Priors
+from jaxgen.lmm.scores import TESTS, ScoreTests, score_tests
 from jaxgen.stats import cct_log
 
-__all__ = ["LMMResult", "ConvergenceGateWarning"]
+__all__ = ["LMMResult", "ConvergenceGateWarning", "SNP_TESTS"]
+
+SNP_TESTS = (*TESTS, "posterior")
+_LOG10 = np.log(10)
 
 _DIMS = {"B": ["snp", "qt"], "Gamma": ["covariate", "qt"], "tau2": ["snp"]}
 
@@ -30,8 +36,11 @@ class LMMResult:
     """Posterior of a spatial LMM fit and the tests built on it.
 
     posterior : arviz DataTree; group ``posterior`` holds B (chain, draw, snp, qt), Gamma, tau2,
-        sigma2, h2 (with kinship) and rho.
-    method : "gibbs", "nuts" or "svi". rhat_max, ess_min : the convergence gate of the tests.
+        sigma2, h2 (with kinship) and rho: the joint fit, the tool for effects (means, sds, credible
+        intervals, shrinkage across regions).
+    null_model : the null model (no SNPs) the SNP tests are computed against (:mod:`jaxgen.lmm.null`),
+        fitted on first use with ``heritability``.
+    method : "gibbs", "nuts" or "svi". rhat_max, ess_min : the convergence gate of ``test="posterior"``.
     seconds : wall time of sampling (compilation included on a first call of a shape).
     """
 
@@ -46,6 +55,7 @@ class LMMResult:
     rhat_max: float = 1.01
     ess_min: float = 400.0
     seconds: float = float("nan")
+    heritability: str = "per-region"
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -63,49 +73,101 @@ class LMMResult:
         """Rank-normalized R-hat, bulk and tail ESS and MCSE per parameter element (ArviZ)."""
         return az.summary(self.posterior, var_names=var_names, kind="diagnostics")
 
+    @property
+    def null_model(self) -> NullModel:
+        """The REML null model of the SNP tests: covariates + kinship + region correlation, no SNPs."""
+        if "null_model" not in self._cache:
+            self._cache["null_model"] = fit_null_model(self.data, heritability=self.heritability)
+        return self._cache["null_model"]
+
+    def score_tests(self) -> ScoreTests:
+        """Marginal score tests of every SNP against :attr:`null_model` (:mod:`jaxgen.lmm.scores`)."""
+        if "score_tests" not in self._cache:
+            snps = self.data.W[:, self.data.n_covariates:]
+            self._cache["score_tests"] = jax.block_until_ready(score_tests(self.null_model, snps))
+        return self._cache["score_tests"]
+
     def associations(self) -> pd.DataFrame:
-        """One row per (SNP, QT): posterior mean and sd of B, the conditional score z and its p-value,
-        R-hat, bulk and tail ESS of B, and whether the pair passed the convergence gate."""
+        """One row per (SNP, QT).
+
+        From the joint posterior: ``mean``, ``sd``, ``q2.5``, ``q97.5`` (95% credible interval) of B
+        (per sd of dosage), ``effect_per_allele``; R-hat, bulk and tail ESS, and ``passed`` (the
+        convergence gate); ``posterior_z`` and ``posterior_log10_p``, the seed's conditional score.
+        From the marginal score test against the null model: ``beta`` and ``se`` (GLS effect per
+        allele), ``z``, ``p_value``, ``log10_p``.
+        """
         if "associations" not in self._cache:
             self._cache["associations"] = self._association_table()
         return self._cache["associations"]
 
     def _association_table(self) -> pd.DataFrame:
         B = np.asarray(self.draws["B"])
-        z = np.asarray(conditional_scores(self.draws, self.data, self.priors))
-        log_p = np.asarray(two_sided_log_pvalue(z))
+        z_conditional = conditional_scores(self.draws, self.data, self.priors)
+        conditional = np.asarray(two_sided_log_pvalue(z_conditional))
+        z_conditional = np.asarray(z_conditional)
+        marginal = self.score_tests()
+        log_p = np.asarray(marginal.log_p)
         post = self.posterior
         rhat = az.rhat(post, var_names=["B"])["B"].values
         ess_bulk = az.ess(post, var_names=["B"], method="bulk")["B"].values
         ess_tail = az.ess(post, var_names=["B"], method="tail")["B"].values
         p, c = B.shape[2:]
         mean, sd = B.mean(axis=(0, 1)), B.std(axis=(0, 1), ddof=1)
+        low, high = np.quantile(B, [0.025, 0.975], axis=(0, 1))
+        per_allele = 1.0 / self.snp_sd[:, None]
         table = pd.DataFrame({
             "snp": np.repeat(self.snp_ids, c), "qt": np.tile(self.region_names, p),
-            "mean": mean.ravel(), "sd": sd.ravel(),
-            "effect_per_allele": (mean / self.snp_sd[:, None]).ravel(),
-            "z": z.ravel(), "p_value": np.exp(log_p).ravel(), "log10_p": (log_p / np.log(10)).ravel(),
+            "mean": mean.ravel(), "sd": sd.ravel(), "q2.5": low.ravel(), "q97.5": high.ravel(),
+            "effect_per_allele": (mean * per_allele).ravel(),
+            "beta": (np.asarray(marginal.beta) * per_allele).ravel(), "se": (np.asarray(marginal.se) * per_allele).ravel(),
+            "z": np.asarray(marginal.z).ravel(), "p_value": np.exp(log_p).ravel(), "log10_p": (log_p / _LOG10).ravel(),
+            "posterior_z": z_conditional.ravel(), "posterior_log10_p": (conditional / _LOG10).ravel(),
             "rhat": rhat.ravel(), "ess_bulk": ess_bulk.ravel(), "ess_tail": ess_tail.ravel()})
         table["passed"] = (table["rhat"] <= self.rhat_max) & (table["ess_bulk"] >= self.ess_min)
         return table
 
-    def snp_tests(self) -> pd.DataFrame:
-        """One row per SNP: the Cauchy combination over its QTs (column ``p_value``), ``n_qts`` that
-        entered, and ``n_excluded`` left out by the convergence gate (with a warning naming them)."""
-        table = self.associations()
-        self._warn_excluded(table)
-        rows = [self._combine(snp, group) for snp, group in table.groupby("snp", sort=False)]
-        return pd.DataFrame(rows, columns=["snp", "p_value", "log10_p", "n_qts", "n_excluded"])
+    def snp_tests(self, test: str = "omnibus") -> pd.DataFrame:
+        """One row per SNP: ``p_value`` and ``log10_p`` of ``test``.
 
-    def set_tests(self, sets: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-        """One row per named SNP set (gene): the Cauchy combination over every passing (SNP, QT)."""
-        table = self.associations()
+        test : one of "omnibus" (default: the Cauchy combination of the next three), "cct" (the
+            Cauchy combination over regions of the per-region score tests), "spatial" (whitened χ²_c
+            with the null model's CAR correlation), "empirical" (whitened χ²_c with the shrunk
+            empirical correlation), all marginal score tests against :attr:`null_model`, with
+            ``log10_p_<test>`` columns for each; or "posterior", the seed's construction (the Cauchy
+            combination of the conditional per-pair p-values of the MCMC fit over the pairs that pass
+            the convergence gate, with ``n_qts`` and ``n_excluded``).
+        """
+        _check_test(test)
+        if test == "posterior":
+            table = self.associations()
+            self._warn_excluded(table)
+            rows = [self._combine(snp, group) for snp, group in table.groupby("snp", sort=False)]
+            return pd.DataFrame(rows, columns=["snp", "p_value", "log10_p", "n_qts", "n_excluded"])
+        tests = self.score_tests()
+        log_p = np.asarray(tests.log_p_of(test))
+        table = pd.DataFrame({"snp": self.snp_ids, "p_value": np.exp(log_p), "log10_p": log_p / _LOG10})
+        for name in TESTS:
+            table[f"log10_p_{name}"] = np.asarray(tests.log_p_of(name)) / _LOG10
+        return table
+
+    def set_tests(self, sets: Mapping[str, Sequence[str]], test: str = "omnibus") -> pd.DataFrame:
+        """One row per named SNP set (gene): the Cauchy combination of its SNPs' ``test`` p-values
+        (for "posterior", of every passing (SNP, QT) pair), with ``n_snps``."""
+        _check_test(test)
         unknown = {s for members in sets.values() for s in members} - set(self.snp_ids)
         if unknown:
             raise ValueError(f"SNP sets name SNPs that are not in the fit: {sorted(unknown)[:10]}")
-        self._warn_excluded(table)
-        rows = [self._combine(name, table[table["snp"].isin(list(members))]) for name, members in sets.items()]
-        return pd.DataFrame(rows, columns=["set", "p_value", "log10_p", "n_qts", "n_excluded"])
+        if test == "posterior":
+            table = self.associations()
+            self._warn_excluded(table)
+            rows = [self._combine(name, table[table["snp"].isin(list(members))]) for name, members in sets.items()]
+            return pd.DataFrame(rows, columns=["set", "p_value", "log10_p", "n_qts", "n_excluded"])
+        log_p = pd.Series(np.asarray(self.score_tests().log_p_of(test)), index=self.snp_ids)
+        rows = []
+        for name, members in sets.items():
+            combined = float(cct_log(jnp.asarray(log_p.loc[list(members)].to_numpy()))) if len(members) else np.nan
+            rows.append((name, np.exp(combined), combined / _LOG10, len(members)))
+        return pd.DataFrame(rows, columns=["set", "p_value", "log10_p", "n_snps"])
 
     @staticmethod
     def _combine(label, rows: pd.DataFrame):
@@ -113,8 +175,8 @@ class LMMResult:
         used = rows[rows["passed"]]
         if used.empty:
             return label, np.nan, np.nan, 0, len(rows)
-        log_p = float(cct_log(jnp.asarray(np.log(10) * used["log10_p"].to_numpy())))
-        return label, float(np.exp(log_p)), log_p / np.log(10), len(used), len(rows) - len(used)
+        log_p = float(cct_log(jnp.asarray(_LOG10 * used["posterior_log10_p"].to_numpy())))
+        return label, float(np.exp(log_p)), log_p / _LOG10, len(used), len(rows) - len(used)
 
     def _warn_excluded(self, table: pd.DataFrame):
         failed = table[~table["passed"]]
@@ -126,3 +188,8 @@ class LMMResult:
         warnings.warn(f"{len(failed)} (SNP, QT) pairs failed the convergence gate (R-hat > {self.rhat_max} or "
                       f"bulk ESS < {self.ess_min}) and were left out of the Cauchy combinations: "
                       f"{named}{more}. Run longer chains to include them.", ConvergenceGateWarning, stacklevel=3)
+
+
+def _check_test(test):
+    if test not in SNP_TESTS:
+        raise ValueError(f"test must be one of {SNP_TESTS}, got {test!r}")

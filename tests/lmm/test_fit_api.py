@@ -8,6 +8,7 @@ from numpyro.infer import MCMC
 
 from jaxgen import lmm
 from jaxgen.data import simulate_spatial_lmm
+from jaxgen.stats import cct_log
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +41,12 @@ def test_diagnostics_report_rhat_ess_and_mcse(result):
 def test_association_and_snp_tables(result, study):
     table = result.associations()
     assert len(table) == 8 * 6
-    for column in ("snp", "qt", "mean", "sd", "z", "p_value", "rhat", "ess_bulk", "ess_tail", "passed"):
+    for column in ("snp", "qt", "mean", "sd", "q2.5", "q97.5", "beta", "se", "z", "p_value", "posterior_z",
+                   "posterior_log10_p", "rhat", "ess_bulk", "ess_tail", "passed"):
         assert column in table
     assert table["p_value"].between(0, 1).all()
-    snps = result.snp_tests()
+    assert (table["q2.5"] < table["mean"]).all() and (table["mean"] < table["q97.5"]).all()
+    snps = result.snp_tests(test="posterior")
     assert list(snps["snp"]) == study.snp_ids and (snps["n_qts"] + snps["n_excluded"] == 6).all()
     sets = result.set_tests({"gene1": study.snp_ids[:3], "gene2": study.snp_ids[3:]})
     assert list(sets["set"]) == ["gene1", "gene2"] and sets["p_value"].between(0, 1).all()
@@ -56,8 +59,28 @@ def test_convergence_gate_excludes_pairs_with_a_warning_naming_them(study):
     fit = lmm.fit(d.Y, d.X, d.adjacency, num_chains=2, num_warmup=50, num_samples=100, progress=False,
                   ess_min=10_000, snp_ids=d.snp_ids)
     with pytest.warns(lmm.ConvergenceGateWarning, match=d.snp_ids[0]):
-        tests = fit.snp_tests()
+        tests = fit.snp_tests(test="posterior")
     assert (tests["n_qts"] == 0).all() and tests["p_value"].isna().all()
+    assert fit.snp_tests()["p_value"].between(0, 1).all()  # the score tests need no convergence gate
+
+
+def test_every_snp_test_and_set_test_is_offered(study):
+    """snp_tests(test=...) for each test; the omnibus is the Cauchy combination of the three others;
+    a gene's set test is the Cauchy combination of its SNPs' p-values; unknown names are refused."""
+    d = study
+    fit = lmm.fit(d.Y, d.X, d.adjacency, num_chains=2, num_warmup=50, num_samples=100, progress=False,
+                  snp_ids=d.snp_ids, ess_min=1)
+    tables = {test: fit.snp_tests(test=test) for test in lmm.SNP_TESTS}
+    for test, table in tables.items():
+        assert list(table["snp"]) == d.snp_ids and table["p_value"].between(0, 1).all(), test
+    omnibus = tables["omnibus"]
+    parts = np.log(10) * omnibus[["log10_p_cct", "log10_p_spatial", "log10_p_empirical"]].to_numpy()
+    np.testing.assert_allclose(omnibus["log10_p"] * np.log(10), np.asarray(cct_log(parts, axis=1)), rtol=1e-10)
+    genes = fit.set_tests({"g": d.snp_ids[:3]}, test="spatial")
+    expected = cct_log(np.log(10) * tables["spatial"]["log10_p"].to_numpy()[:3])
+    assert genes["log10_p"].iloc[0] * np.log(10) == pytest.approx(float(expected), rel=1e-10)
+    with pytest.raises(ValueError, match="test must be one of"):
+        fit.snp_tests(test="fisher")
 
 
 def test_same_seed_same_draws_and_dataframe_labels(study):
