@@ -34,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=500, help="warm-up sweeps per chain (default 500)")
     parser.add_argument("--samples", type=int, default=1000, help="kept draws per chain (default 1000)")
     parser.add_argument("--thin", type=int, default=1, help="keep every THIN-th draw (default 1)")
+    parser.add_argument("--test", choices=lmm.SNP_TESTS, default="omnibus",
+                        help="SNP-level test: omnibus (default: Cauchy combination of cct, spatial and empirical), "
+                             "cct (per-region score tests combined), spatial (whitened chi-square with the CAR "
+                             "correlation), empirical (with the residual correlation), posterior (the seed's MCMC "
+                             "construction)")
+    parser.add_argument("--heritability", choices=("per-region", "shared"), default="per-region",
+                        help="null model of the score tests: one h2 per region (default) or one shared h2")
     parser.add_argument("--alpha", type=float, default=0.05, help="family-wise level of the Bonferroni line (default 0.05)")
     parser.add_argument("--truth", metavar="FILE", help="truth.json of a simulated study: marks causal SNPs in plots")
     add_run_options(parser)
@@ -58,14 +65,16 @@ def run(args, echo=print) -> dict:
         result = lmm.fit(Y, study.X, adjacency, covariates=study.covariates.to_numpy(), kinship=study.kinship,
                          method=args.method, num_chains=args.chains, num_warmup=args.warmup,
                          num_samples=args.samples, thin=args.thin, seed=args.seed, progress=not args.quiet,
-                         snp_ids=list(study.X.columns), region_names=list(study.Y.columns))
+                         snp_ids=list(study.X.columns), region_names=list(study.Y.columns),
+                         heritability=args.heritability)
     echo(f"{args.method} sampling on {device.platform}: {result.seconds:.1f} s")
-    settings = {"method": args.method, "chains": args.chains, "warm-up": args.warmup, "samples": args.samples,
+    settings = {"method": args.method, "SNP test": args.test, "null model heritability": args.heritability,
+                "chains": args.chains, "warm-up": args.warmup, "samples": args.samples,
                 "thin": args.thin, "seed": args.seed, "device": str(device), "covariates": ", ".join(study.covariates)}
     causal = json.loads(Path(args.truth).read_text())["lmm"]["causal_snps"] if args.truth else ()
     with atomic_output_dir(args.out, args.overwrite) as folder:
         write_lmm_outputs(result, folder, snps=study.genotypes.snps, inputs=log.lines, settings=settings,
-                          alpha=args.alpha, causal_snps=causal)
+                          alpha=args.alpha, causal_snps=causal, test=args.test)
     snp_tests = pd.read_csv(Path(args.out) / "snp_tests.csv")  # sorted by p; the gate's warning was given once
     hits = snp_tests[snp_tests["p_value"] < args.alpha / len(snp_tests)]
     echo(f"{len(hits)} SNPs significant at Bonferroni {args.alpha}: {', '.join(hits['snp'].head(10))}")

@@ -12,23 +12,37 @@ from jaxgen.reports.markdown import markdown_table
 
 __all__ = ["write_lmm_outputs"]
 
+_TEST_TEXT = {
+    "omnibus": "Each SNP is tested against the null model by marginal score tests; its p-value is the Cauchy "
+               "combination of three: per-region tests combined (cct), and whitened χ² statistics with the CAR "
+               "correlation (spatial) and with the residual correlation (empirical).",
+    "cct": "Each SNP's p-value is the Cauchy combination of its per-region score tests against the null model.",
+    "spatial": "Each SNP's p-value is the whitened χ² test of its per-region scores with the null model's CAR "
+               "correlation.",
+    "empirical": "Each SNP's p-value is the whitened χ² test of its per-region scores with the shrunk residual "
+                 "correlation (MOSTest-style).",
+    "posterior": "Each SNP's p-value is the Cauchy combination of its (SNP, region) conditional p-values from the "
+                 "MCMC fit (the seed's construction).",
+}
+
 SCALARS = ("rho", "h2", "sigma2")
 
 
 def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFrame | None = None,
                       inputs: list[str] = (), settings: dict | None = None, alpha: float = 0.05,
-                      causal_snps=()) -> list[Path]:
+                      causal_snps=(), test: str = "omnibus") -> list[Path]:
     """Write everything about ``result`` into ``folder``; returns the paths written.
 
     snps : SNP table (chromosome, position, maf) for the Manhattan plot and the top-SNP table;
     inputs : lines describing what was read; settings : the run's options; alpha : family-wise level of
-    the Bonferroni line; causal_snps : SNP ids to mark (a simulation's truth).
+    the Bonferroni line; causal_snps : SNP ids to mark (a simulation's truth); test : the SNP-level test
+    of ``snp_tests.csv`` (see :meth:`LMMResult.snp_tests`).
     """
     folder = Path(folder)
     written = [folder / "posterior.nc"]
     result.posterior.to_netcdf(written[0], engine="h5netcdf")
     associations = result.associations()
-    snp_tests = result.snp_tests().sort_values("p_value", kind="stable")
+    snp_tests = result.snp_tests(test=test).sort_values("p_value", kind="stable")
     diagnostics = result.diagnostics()
     for name, table in (("associations", associations), ("snp_tests", snp_tests), ("diagnostics", diagnostics)):
         table.to_csv(folder / f"{name}.csv", index=name == "diagnostics", index_label="parameter")
@@ -40,12 +54,13 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
                "rank.png": rank_plot(result.posterior, scalars)}
     written += [save_figure(figure, folder / name) for name, figure in figures.items()]
     report = _report(result, associations, snp_tests, diagnostics.loc[scalars], snps, inputs, settings or {}, alpha,
-                     causal_snps)
+                     causal_snps, test)
     (folder / "report.md").write_text(report)
     return written + [folder / "report.md"]
 
 
-def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, settings, alpha, causal_snps) -> str:
+def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, settings, alpha, causal_snps,
+            test) -> str:
     n_snps, n_pairs = len(snp_tests), len(associations)
     threshold = alpha / n_snps
     hits = snp_tests[snp_tests["p_value"] < threshold]
@@ -56,6 +71,7 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
     if len(causal_snps):
         top["simulated_causal"] = top["snp"].isin(list(causal_snps))
     passed = int(associations["passed"].sum())
+    null = result.null_model
     lines = [
         "# jaxgen spatial LMM report", "",
         f"{result.data.Y.shape[0]} subjects, {n_snps} SNPs, {result.data.Y.shape[1]} regions; "
@@ -65,11 +81,15 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
         "## Settings", "", *(f"- {key}: {value}" for key, value in settings.items()), "",
         "## Convergence", "",
         f"{passed} of {n_pairs} (SNP, region) pairs pass the gate (R-hat ≤ {result.rhat_max}, bulk ESS ≥ "
-        f"{result.ess_min:g}); only those enter the SNP tests.", "",
+        f"{result.ess_min:g}); only those enter the posterior test (`--test posterior`).", "",
         markdown_table(scalar_diagnostics.rename_axis("parameter"), index=True), "",
         "![trace plots](trace.png)", "", "![rank plots](rank.png)", "",
+        "## Null model", "",
+        f"REML fit without SNPs ({null.heritability} heritability): region correlation ρ = {float(null.rho):.3f} "
+        f"(CAR), h² from {float(null.h2.min()):.2f} to {float(null.h2.max()):.2f} across regions, empirical "
+        f"correlation shrunk {float(null.shrinkage):.2f} towards the identity.", "",
         "## SNP tests", "",
-        f"Each SNP's p-value is the Cauchy combination of its (SNP, region) p-values. {len(hits)} SNPs are "
+        f"{_TEST_TEXT[test]} {len(hits)} SNPs are "
         f"significant at Bonferroni level {alpha} (p < {threshold:.3g})"
         + (f": {', '.join(hits['snp'].head(20))}." if len(hits) else ".")
         + " A SNP in linkage disequilibrium with a causal one is significant too: read hits by locus.", "",
