@@ -32,7 +32,7 @@ def main() -> None:
         ax = fig.add_subplot(grid[row, col:col + span])
         ax.imshow(plt.imread(folder / name))
         ax.set_axis_off()
-    table = pd.read_csv(folder / "lmm" / "snp_tests.csv").head(8)[["snp", "p_value", "n_qts"]]
+    table = pd.read_csv(folder / "lmm" / "snp_tests.csv").head(8)[["snp", "p_value", "log10_p_cct", "log10_p_spatial"]]
     ax = fig.add_subplot(grid[3, 1])
     ax.set_axis_off()
     ax.set_title("lmm/report.md: top SNPs (CCT over 16 regions)", fontsize=10)
