@@ -214,14 +214,17 @@ def main():
 
 def merged(path, fresh, names):
     """The results in ``path`` with the methods ``names`` (and what only they produce) replaced by
-    ``fresh``; the memory baseline is the fresh one, measured with them."""
+    ``fresh``. Their memory entries carry the baseline measured with them (``baseline_mb``); the
+    file's ``baseline`` stays the one the other methods were measured against."""
     with open(path) as handle:
         results = json.load(handle)
     if results["design"]["replicates"] != fresh["design"]["replicates"]:
         raise SystemExit(f"{path} has {results['design']['replicates']} replicates; --methods must run as many")
     results["design"].update(grids=fresh["design"]["grids"], own_connectivity=fresh["design"]["own_connectivity"])
-    for part in ("summary", "per_replicate", "memory"):
-        results[part].update({name: fresh[part][name] for name in names + ["baseline"] if name in fresh[part]})
+    for part in ("summary", "per_replicate"):
+        results[part].update({name: fresh[part][name] for name in names})
+    baseline = fresh["memory"]["baseline"]["peak_rss_mb"]
+    results["memory"].update({name: dict(fresh["memory"][name], baseline_mb=baseline) for name in names})
     for key in ("sensitivity_jcbscca", "sensitivity_jcbscca_values", "sensitivity_mts2cca"):
         if fresh[key] is not None:
             results[key] = fresh[key]
