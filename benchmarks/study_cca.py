@@ -8,10 +8,16 @@ for prediction. Per method and replicate:
   * prediction of a simulated clinical score s = ½ X̃u₁ + ½ Ỹ₁v₁ + noise (true canonical variates of
     task 1) by ridge regression on the selected SNPs and regions: held-out RMSE and correlation;
   * runtime of the nested CV (compiled once per method; later replicates reuse it).
-Also: sensitivity of MTS2CCA's test correlation to each hyperparameter over 0.01 … 100 (others at 1),
-and peak resident memory of one nested CV per method (each in a fresh process).
+Also: sensitivity of MTS2CCA's test correlation to each hyperparameter over 0.01 … 100 (others at 1)
+and of JCB-SCCA's to its cardinalities and strengths (others at the middle of its grid), and peak
+resident memory of one nested CV per method (each in a fresh process).
+
+JCB-SCCA gets the penalty matrices its authors' code builds from the data (get_connectivity: the
+|r|² correlation Laplacians of X and of each Y_k, from the discovery rows); the others get the
+simulation's LD and region-lattice Laplacians.
 
 Usage: python benchmarks/study_cca.py [--replicates R] [--quick] [--out FILE] [--only-memory]
+                                      [--methods NAME ...]
 """
 
 from __future__ import annotations
@@ -30,10 +36,15 @@ GRIDS = {
     "MTSCCA": {"beta1": [1.0, 10.0, 100.0], "beta2": [1.0, 10.0, 100.0], "alpha1": [1.0, 10.0], "alpha2": [1.0, 10.0]},
     "MTGSCCA": {"beta1": [1.0, 10.0, 100.0], "beta2": [1.0, 10.0, 100.0], "gamma1": [1.0, 10.0, 100.0]},
     "SCCA": {"alpha1": [1.0, 10.0, 100.0], "alpha2": [1.0, 10.0, 100.0], "lam1": [0.0, 1.0]},
-    "JCBSCCA": {"keep_x": [0.05, 0.1, 0.2], "keep_y": [0.1, 0.2, 0.4], "gamma": [0.0, 1.0]},
+    # cardinalities: 10 / 25 / 50 % of the p = 100 SNPs, 12.5 / 25 / 50 % of the q = 40 regions
+    "JCBSCCA": {"n_keep_x": [10, 25, 50], "n_keep_y": [5, 10, 20], "lam1": [0.1, 1.0], "lam2": [0.1, 1.0]},
     "TCCA": {"eps": [0.01, 0.1, 1.0]},
 }
+OWN_CONNECTIVITY = ("JCBSCCA",)
 SENSITIVITY = [0.01, 0.1, 1.0, 10.0, 100.0]
+JCB_SENSITIVITY = {"n_keep_x": [5, 10, 25, 50, 100], "n_keep_y": [3, 5, 10, 20, 40], "lam1": SENSITIVITY,
+                   "lam2": SENSITIVITY, "tau": SENSITIVITY}
+JCB_MIDDLE = {"n_keep_x": 25, "n_keep_y": 10, "lam1": 0.1, "lam2": 0.1, "tau": 0.1}
 
 
 def estimator(name, max_iter):
@@ -80,8 +91,9 @@ def run_method(name, data, score, n_discovery, max_iter, seed):
 
     rows = np.arange(len(score)) < n_discovery
     X, Ys = data.X[rows], data.Ys[:, rows]
+    Lx, Ly = (None, None) if name in OWN_CONNECTIVITY else (data.Lx, data.Ly)
     start = time.perf_counter()
-    result = cross_validate(estimator(name, max_iter), X, Ys, Lx=data.Lx, Ly=data.Ly, param_grid=GRIDS[name],
+    result = cross_validate(estimator(name, max_iter), X, Ys, Lx=Lx, Ly=Ly, param_grid=GRIDS[name],
                             cv=5, seed=seed, nested=True, progress=False)
     seconds = time.perf_counter() - start
     fit = result.best_estimator
@@ -110,6 +122,17 @@ def sensitivity(data, n_discovery, max_iter):
                                 param_grid={name: SENSITIVITY}, cv=5, progress=False)
         curves[name] = result.mean_test_corr.tolist()
     return curves
+
+
+def sensitivity_jcbscca(data, n_discovery, max_iter):
+    """Mean 5-fold test correlation per task of JCB-SCCA as each hyperparameter sweeps its values in
+    JCB_SENSITIVITY, the others at JCB_MIDDLE, with its own connectivity penalties."""
+    from jaxgen.cca import JCBSCCA, cross_validate
+
+    X, Ys = data.X[:n_discovery], data.Ys[:, :n_discovery]
+    return {name: cross_validate(JCBSCCA(max_iter=max_iter, **JCB_MIDDLE), X, Ys, param_grid={name: values}, cv=5,
+                                 progress=False).mean_test_corr.tolist()
+            for name, values in JCB_SENSITIVITY.items()}
 
 
 def peak_memory_child(name, sizes, max_iter, queue):
@@ -146,6 +169,9 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "cca_study.json"))
     parser.add_argument("--only-memory", action="store_true", help="re-measure memory into an existing --out")
+    parser.add_argument("--methods", nargs="+", choices=list(GRIDS),
+                        help="re-run only these methods and merge them into an existing --out (the other "
+                             "methods' results are kept; memory re-measured for these and the baseline)")
     args = parser.parse_args()
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     sizes = (120, 60, 40, 20) if args.quick else (300, 200, 100, 40)       # n_discovery, n_holdout, p, q
@@ -158,25 +184,51 @@ def main():
             json.dump(results, handle, indent=1)
         print(json.dumps(results["memory"], indent=1))
         return
-    per_method = {name: [] for name in GRIDS}
+    names = args.methods or list(GRIDS)
+    per_method = {name: [] for name in names}
     for replicate in range(args.replicates):
         data, score = simulate(replicate, *sizes)
-        for name in GRIDS:
+        for name in names:
             per_method[name].append(run_method(name, data, score, sizes[0], max_iter, replicate))
             print(f"replicate {replicate} {name}: test corr "
                   f"{np.round(per_method[name][-1]['outer_test_corr'], 3).tolist()}", file=sys.stderr)
     summary = {name: summarize(runs) for name, runs in per_method.items()}
+    first = simulate(0, *sizes)[0]
     results = {"design": {"n_discovery": sizes[0], "n_holdout": sizes[1], "p": sizes[2], "q": sizes[3],
                           "K": 3, "ccc": [0.9, 0.5, 0.1], "replicates": args.replicates, "max_iter": max_iter,
-                          "grids": GRIDS, "device": "cpu"},
+                          "grids": GRIDS, "own_connectivity": list(OWN_CONNECTIVITY), "device": "cpu"},
                "summary": summary, "per_replicate": per_method,
-               "sensitivity_mts2cca": sensitivity(simulate(0, *sizes)[0], sizes[0], max_iter),
+               "sensitivity_mts2cca": None if args.methods else sensitivity(first, sizes[0], max_iter),
                "sensitivity_values": SENSITIVITY,
-               "memory": peak_memory(GRIDS, sizes, max_iter)}
+               "sensitivity_jcbscca": sensitivity_jcbscca(first, sizes[0], max_iter)
+               if "JCBSCCA" in names else None,
+               "sensitivity_jcbscca_values": {"values": JCB_SENSITIVITY, "others": JCB_MIDDLE},
+               "memory": peak_memory(names, sizes, max_iter)}
+    if args.methods:
+        results = merged(args.out, results, names)
     with open(args.out, "w") as handle:
         json.dump(results, handle, indent=1)
     print(json.dumps(summary, indent=1))
     plot(results, args.out.replace(".json", ".png"))
+
+
+def merged(path, fresh, names):
+    """The results in ``path`` with the methods ``names`` (and what only they produce) replaced by
+    ``fresh``. Their memory entries carry the baseline measured with them (``baseline_mb``); the
+    file's ``baseline`` stays the one the other methods were measured against."""
+    with open(path) as handle:
+        results = json.load(handle)
+    if results["design"]["replicates"] != fresh["design"]["replicates"]:
+        raise SystemExit(f"{path} has {results['design']['replicates']} replicates; --methods must run as many")
+    results["design"].update(grids=fresh["design"]["grids"], own_connectivity=fresh["design"]["own_connectivity"])
+    for part in ("summary", "per_replicate"):
+        results[part].update({name: fresh[part][name] for name in names})
+    baseline = fresh["memory"]["baseline"]["peak_rss_mb"]
+    results["memory"].update({name: dict(fresh["memory"][name], baseline_mb=baseline) for name in names})
+    for key in ("sensitivity_jcbscca", "sensitivity_jcbscca_values", "sensitivity_mts2cca"):
+        if fresh[key] is not None:
+            results[key] = fresh[key]
+    return results
 
 
 def summarize(runs):
@@ -191,37 +243,52 @@ def summarize(runs):
 
 
 def plot(results, path):
-    """Test correlation per task, selection AUCs, and the MTS2CCA sensitivity curves."""
+    """Test correlation per task, selection AUCs, the MTS2CCA sensitivity curves (top row) and
+    JCB-SCCA's sensitivity to its cardinalities and to its strengths (bottom row)."""
     from plotting import headless_pyplot
 
     plt = headless_pyplot()
     if plt is None:
         return
     summary, names = results["summary"], list(results["summary"])
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9))
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         test = summary[name]["outer_test_corr"]
-        axes[0].bar(np.arange(3) + i * width, test["mean"], width, yerr=test["se"], label=name)
-    axes[0].set_xticks(np.arange(3) + 0.4 - width / 2, ["Y₁ (ρ=0.9)", "Y₂ (ρ=0.5)", "Y₃ (ρ=0.1)"])
-    axes[0].set_ylabel("nested-CV test canonical correlation")
-    axes[0].set_title("held-out correlation per modality")
-    axes[0].legend(fontsize=8)
+        axes[0, 0].bar(np.arange(3) + i * width, test["mean"], width, yerr=test["se"], label=name)
+    axes[0, 0].set_xticks(np.arange(3) + 0.4 - width / 2, ["Y₁ (ρ=0.9)", "Y₂ (ρ=0.5)", "Y₃ (ρ=0.1)"])
+    axes[0, 0].set_ylabel("nested-CV test canonical correlation")
+    axes[0, 0].set_title("held-out correlation per modality")
+    axes[0, 0].legend(fontsize=8)
     for i, key in enumerate(("auc_snps", "auc_regions")):
-        axes[1].bar(np.arange(len(names)) + i * 0.4, [summary[n][key]["mean"] for n in names], 0.4,
-                    yerr=[summary[n][key]["se"] for n in names], label=key.replace("auc_", ""))
-    axes[1].set_xticks(np.arange(len(names)) + 0.2, names, rotation=30)
-    axes[1].set_ylim(0.4, 1.0)
-    axes[1].set_ylabel("feature-selection AUC")
-    axes[1].set_title("recovery of the true SNPs and regions")
-    axes[1].legend()
-    for name, curve in results["sensitivity_mts2cca"].items():
-        axes[2].plot(results["sensitivity_values"], np.mean(curve, axis=1), marker="o", label=name)
-    axes[2].set_xscale("log")
-    axes[2].set_xlabel("hyperparameter value (others at 1)")
-    axes[2].set_ylabel("mean test correlation over tasks")
-    axes[2].set_title("MTS2CCA sensitivity (5-fold CV)")
-    axes[2].legend()
+        axes[0, 1].bar(np.arange(len(names)) + i * 0.4, [summary[n][key]["mean"] for n in names], 0.4,
+                       yerr=[summary[n][key]["se"] for n in names], label=key.replace("auc_", ""))
+    axes[0, 1].set_xticks(np.arange(len(names)) + 0.2, names, rotation=30)
+    axes[0, 1].set_ylim(0.4, 1.0)
+    axes[0, 1].set_ylabel("feature-selection AUC")
+    axes[0, 1].set_title("recovery of the true SNPs and regions")
+    axes[0, 1].legend()
+    curves = {"MTS2CCA": {name: (results["sensitivity_values"], curve)
+                          for name, curve in results["sensitivity_mts2cca"].items()}}
+    jcb, sweep = results.get("sensitivity_jcbscca"), results.get("sensitivity_jcbscca_values")
+    if jcb:
+        sizes = {"n_keep_x": results["design"]["p"], "n_keep_y": results["design"]["q"]}
+        curves["JCB-SCCA cardinalities"] = {f"{name} / {'p' if name == 'n_keep_x' else 'q'}":
+                                            (np.divide(sweep["values"][name], sizes[name]), jcb[name]) for name in sizes}
+        curves["JCB-SCCA strengths"] = {name: (sweep["values"][name], jcb[name]) for name in ("lam1", "lam2", "tau")}
+    labels = {"MTS2CCA": "hyperparameter value (others at 1)",
+              "JCB-SCCA cardinalities": "n_keep as a share of the features (others at the grid's middle)",
+              "JCB-SCCA strengths": "hyperparameter value (others at the grid's middle)"}
+    for ax, (title, lines) in zip([axes[0, 2], axes[1, 0], axes[1, 1]], curves.items()):
+        for name, (x, curve) in lines.items():
+            ax.plot(x, np.mean(curve, axis=1), marker="o", label=name)
+        ax.set_xscale("log")
+        ax.set_xlabel(labels[title])
+        ax.set_ylabel("mean test correlation over tasks")
+        ax.set_title(f"{title} sensitivity (5-fold CV)")
+        ax.legend()
+    for ax in axes.flat[1 + len(curves) + 1:]:
+        ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     print(f"wrote {path}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Multi-task structured sparse CCA: MTS2CCA and its comparison family on one jit-compiled engine.
 
 Estimators (scikit-learn conventions): MTS2CCA, MTSCCA, MTGSCCA, SCCA (reweighting engine),
-JCBSCCA (cardinality-constrained PMD), TCCA (tensor ALS). Tools: cross_validate (one compiled
+JCBSCCA (its authors' published iterations), TCCA (tensor ALS). Tools: cross_validate (one compiled
 computation over grid × folds), permutation_test (compiled batches of refits), selection_auc.
 """
 

@@ -23,7 +23,7 @@ from jaxgen.cca.data import check_inputs, check_masks
 from jaxgen.cca.estimator import CCAEstimator
 from jaxgen.runtime import batch_mesh, single_threaded_blas, spread_over_devices
 
-__all__ = ["CVResult", "NestedCVResult", "cross_validate", "kfold_masks"]
+__all__ = ["CVResult", "NestedCVResult", "cross_validate", "kfold_masks", "stack_settings"]
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,9 @@ def cross_validate(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, param_gr
     the whole tuning procedure — in the same compiled call as the plain CV.
     """
     inputs = check_inputs(X, Ys, Lx, Ly)
-    grid = _expand_grid(estimator, param_grid)
+    grid = _expand_grid(estimator, param_grid, inputs)
     n = inputs.X.shape[0]
-    hyper_grid = {name: jnp.asarray([g[name] for g in grid]) for name in grid[0]}
+    hyper_grid = stack_settings(grid)
 
     plain = kfold_masks(n, cv, seed)
     train, test, outer = [plain], [1.0 - plain], None
@@ -144,8 +144,7 @@ def _outer_scores(estimator, inputs, grid, inner_test_corr, outer, progress) -> 
     params = [grid[g] for g in chosen]
     mesh = batch_mesh()
     run = per_split(estimator.solver, bool(estimator.standardize), mesh)
-    refits, _ = spread_over_devices({"train": outer, "test": 1.0 - outer,
-                                     "hyper": {name: jnp.asarray([p[name] for p in params]) for name in params[0]}},
+    refits, _ = spread_over_devices({"train": outer, "test": 1.0 - outer, "hyper": stack_settings(params)},
                                     mesh.devices.flat)
     with _Stopwatch(f"{type(estimator).__name__} nested CV: {n_outer} outer refits", progress), \
             single_threaded_blas():
@@ -156,22 +155,40 @@ def _outer_scores(estimator, inputs, grid, inner_test_corr, outer, progress) -> 
     return NestedCVResult(params=params, train_corr=result.train_corr, test_corr=result.test_corr)
 
 
-def _expand_grid(estimator, param_grid) -> list[dict]:
-    """The full grid as a list of complete hyperparameter dicts (grid values over the estimator's)."""
+def _expand_grid(estimator, param_grid, inputs) -> list[dict]:
+    """The full grid as a list of complete hyperparameter dicts (grid values over the estimator's),
+    each checked against the data ``inputs`` as ``fit`` checks it. A per-task hyperparameter's values
+    may be numbers or sequences of K numbers."""
     if not param_grid:
         raise ValueError("param_grid must name at least one hyperparameter")
     unknown = sorted(set(param_grid) - set(estimator._hyper_names))
     if unknown:
         raise ValueError(f"{type(estimator).__name__} cannot cross-validate {unknown}; "
                          f"numeric hyperparameters: {list(estimator._hyper_names)}")
-    base = estimator.hyper()
+    base = estimator.hyper(inputs)
     names = list(param_grid)
     grid = []
-    for values in itertools.product(*(np.atleast_1d(param_grid[name]) for name in names)):
-        setting = dict(base, **{name: float(v) for name, v in zip(names, values)})
-        _clone(estimator, setting).hyper()                       # same checks as fit
-        grid.append(setting)
+    for values in itertools.product(*(_grid_values(param_grid[name]) for name in names)):
+        setting = dict(base, **dict(zip(names, values)))
+        grid.append(_clone(estimator, setting).hyper(inputs))    # same checks and values as fit
     return grid
+
+
+def _grid_values(values) -> list:
+    """A grid's values for one hyperparameter: a sequence of values (numbers, or sequences of K
+    numbers for a per-task hyperparameter), or one number."""
+    return list(values) if isinstance(values, list | tuple | np.ndarray | jax.Array) else [values]
+
+
+def stack_settings(settings: list[dict]) -> dict:
+    """Hyperparameter dicts → one dict of arrays with a leading axis (G,): what a batch of fits takes.
+    A per-task value given as one number in some settings and as K numbers in others is broadcast."""
+    stacked = {}
+    for name in settings[0]:
+        values = [np.asarray(s[name], dtype=float) for s in settings]
+        shape = np.broadcast_shapes(*(v.shape for v in values))
+        stacked[name] = jnp.asarray(np.stack([np.broadcast_to(v, shape) for v in values]))
+    return stacked
 
 
 def _best(test_corr) -> int:

@@ -1,7 +1,9 @@
 """The scikit-learn-style shell every CCA method shares: parameters, fit, transform, score.
 
 A method is a subclass that names its numeric hyperparameters (``_hyper_names``, vmappable in
-cross-validation) and its solver (a hashable callable ``solver(data, hyper, tol, max_iter)``).
+cross-validation) and its solver (a hashable callable ``solver(data, hyper, tol, max_iter)``). A
+hyperparameter named in ``_per_task_hypers`` is one number for every modality or a sequence of one
+per modality (K,).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class CCAEstimator:
     """
 
     _hyper_names: tuple[str, ...] = ()
+    _per_task_hypers: tuple[str, ...] = ()
+    _failure_cause = "a system was singular or ill-conditioned; increase the penalties or the ridge terms"
     solver = None
 
     # -- parameters -------------------------------------------------------------------------------
@@ -54,21 +58,36 @@ class CCAEstimator:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def hyper(self) -> dict:
-        """The numeric hyperparameters as a dict of floats, checked."""
-        values = {name: float(getattr(self, name)) for name in self._hyper_names}
+    def hyper(self, inputs: CCAInputs | None = None) -> dict:
+        """The numeric hyperparameters, checked: floats, and for ``_per_task_hypers`` a float or a
+        tuple of K floats. With ``inputs`` (the data to fit) the checks that need the data run too."""
+        values = {name: self._hyper_value(name, getattr(self, name), inputs) for name in self._hyper_names}
         for name, value in values.items():
-            if not np.isfinite(value) or value < 0:
+            if not (np.all(np.isfinite(value)) and np.all(np.asarray(value) >= 0)):
                 raise ValueError(f"{type(self).__name__}: {name} must be a finite number >= 0, got {value}")
-        self._check_hyper(values)
+        self._check_hyper(values, inputs)
         if not (np.isfinite(self.tol) and self.tol >= 0):
             raise ValueError(f"tol must be >= 0, got {self.tol}")
         if int(self.max_iter) != self.max_iter or self.max_iter < 1:
             raise ValueError(f"max_iter must be a positive integer, got {self.max_iter}")
         return values
 
-    def _check_hyper(self, values: dict) -> None:
-        """Method-specific checks of the hyperparameters (none by default)."""
+    def _hyper_value(self, name: str, value, inputs: CCAInputs | None):
+        """One hyperparameter as the solver takes it: a float, or a tuple of K floats (per-task ones)."""
+        where = f"{type(self).__name__}: {name}"
+        if name in self._per_task_hypers and np.ndim(value) == 1:
+            per_task = tuple(float(v) for v in value)
+            K = None if inputs is None else inputs.Ys.shape[0]
+            if not per_task or (K is not None and len(per_task) != K):
+                raise ValueError(f"{where} has {len(per_task)} values but the data have K={K} modalities: "
+                                 "give one number (every modality) or one per modality")
+            return per_task
+        if np.ndim(value) != 0:
+            raise ValueError(f"{where} must be one number, got {value!r}")
+        return float(value)
+
+    def _check_hyper(self, values: dict, inputs: CCAInputs | None) -> None:
+        """Method-specific checks of the hyperparameters (none by default); ``inputs`` when known."""
 
     def snp_groups(self, inputs: CCAInputs) -> np.ndarray:
         """SNP group labels (p,) in [0, p) seen by group penalties; each SNP its own group by default."""
@@ -80,7 +99,7 @@ class CCAEstimator:
         ((q, q) or (K, q, q)); omitted Laplacians are built from the data's correlations. Returns self.
         """
         inputs = check_inputs(X, Ys, Lx, Ly)
-        hyper = self.hyper()
+        hyper = self.hyper(inputs)
         n = inputs.X.shape[0]
         ones = np.ones(n)
         if self.standardize:
@@ -99,9 +118,9 @@ class CCAEstimator:
         if not (np.all(np.isfinite(U)) and np.all(np.isfinite(V))):
             side = "U (SNP weights)" if not np.all(np.isfinite(U)) else "V (region weights)"
             raise FloatingPointError(
-                f"{type(self).__name__} produced non-finite {side}: a system was singular or "
-                f"ill-conditioned (n={inputs.X.shape[0]}, p={inputs.X.shape[1]}, q={inputs.Ys.shape[2]}); "
-                f"increase the penalties or the ridge terms. Parameters: {self.hyper()}")
+                f"{type(self).__name__} produced non-finite {side}: {self._failure_cause} "
+                f"(n={inputs.X.shape[0]}, p={inputs.X.shape[1]}, q={inputs.Ys.shape[2]}). "
+                f"Parameters: {self.hyper(inputs)}")
         self.U_, self.V_ = U, V
         self.n_iter_ = int(result.solution.n_iter)
         self.converged_ = bool(result.solution.converged)

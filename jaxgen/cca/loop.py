@@ -7,7 +7,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-__all__ = ["CCASolution", "alternate", "relative_change"]
+__all__ = ["CCASolution", "alternate", "relative_change", "weight_change"]
 
 
 class CCASolution(NamedTuple):
@@ -24,24 +24,30 @@ def relative_change(new, old) -> jax.Array:
     return jnp.linalg.norm(new - old) / jnp.linalg.norm(old)
 
 
-def alternate(step: Callable, U0, V0, aux0, tol, max_iter) -> CCASolution:
-    """Run ``(U, V, aux) ← step(U, V, aux)`` until the largest relative change of U and V,
-    max(‖ΔU‖_F/‖U‖_F, ‖ΔV‖_F/‖V‖_F), falls below ``tol``, or ``max_iter`` iterations have run.
+def weight_change(new, old) -> jax.Array:
+    """max(‖ΔU‖_F/‖U‖_F, ‖ΔV‖_F/‖V‖_F) between two carries (U, V, aux) of the loop."""
+    return jnp.maximum(relative_change(new[0], old[0]), relative_change(new[1], old[1]))
 
-    ``tol = 0`` runs exactly ``max_iter`` iterations. A NaN (a failed solve) stops the loop; the
-    caller turns it into an error. Everything is traced: one compiled loop serves any tol/max_iter.
+
+def alternate(step: Callable, U0, V0, aux0, tol, max_iter, change: Callable = weight_change) -> CCASolution:
+    """Run ``(U, V, aux) ← step(U, V, aux)`` until ``change(new, old)`` of the carries (U, V, aux)
+    falls below ``tol``, or ``max_iter`` iterations have run.
+
+    The default measure is the largest relative change of U and V (:func:`weight_change`); a method
+    with its own stopping rule (JCB-SCCA's relative objective change) passes its own. ``tol = 0``
+    runs exactly ``max_iter`` iterations. A NaN (a failed solve) stops the loop; the caller turns it
+    into an error. Everything is traced: one compiled loop serves any tol/max_iter.
     """
 
     def cond(carry):
-        it, change, *_ = carry
-        return (it < max_iter) & (change >= tol)
+        it, measure, *_ = carry
+        return (it < max_iter) & (measure >= tol)
 
     def body(carry):
         it, _, U, V, aux = carry
-        U_new, V_new, aux = step(U, V, aux)
-        change = jnp.maximum(relative_change(U_new, U), relative_change(V_new, V))
-        return it + 1, change, U_new, V_new, aux
+        new = step(U, V, aux)
+        return it + 1, change(new, (U, V, aux)), *new
 
     start = (jnp.asarray(0), jnp.asarray(jnp.inf, U0.dtype), U0, V0, aux0)
-    it, change, U, V, _ = jax.lax.while_loop(cond, body, start)
-    return CCASolution(U=U, V=V, n_iter=it, converged=change < tol)
+    it, measure, U, V, _ = jax.lax.while_loop(cond, body, start)
+    return CCASolution(U=U, V=V, n_iter=it, converged=measure < tol)

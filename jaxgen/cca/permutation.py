@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.cca.batch import per_split
+from jaxgen.cca.cv import stack_settings
 from jaxgen.cca.data import check_inputs
 from jaxgen.cca.estimator import CCAEstimator
 from jaxgen.runtime import batch_mesh, single_threaded_blas, spread_over_devices
@@ -46,13 +47,13 @@ def permutation_test(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, n_perm
     orders = np.stack([rng.permutation(n) for _ in range(n_permutations)])
     mesh = batch_mesh()
     run = per_split(estimator.solver, bool(estimator.standardize), mesh, batch_x=True)
-    groups, hyper = estimator.snp_groups(inputs), estimator.hyper()
+    groups, hyper = estimator.snp_groups(inputs), estimator.hyper(inputs)
     null = []
     with single_threaded_blas():
         for start in range(0, n_permutations, batch_size):
             batch = orders[start:start + batch_size]
             shuffled, size = spread_over_devices({"X": inputs.X[batch], "rows": np.ones((len(batch), n)),
-                                                  "hyper": {k: jnp.full(len(batch), v) for k, v in hyper.items()}},
+                                                  "hyper": stack_settings([hyper] * len(batch))},
                                                  mesh.devices.flat)
             result = run(shuffled["X"], inputs.Ys, inputs.Lx, inputs.Ly, groups, shuffled["rows"], shuffled["rows"],
                          shuffled["hyper"], jnp.asarray(estimator.tol, float), jnp.asarray(int(estimator.max_iter)))

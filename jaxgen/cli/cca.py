@@ -12,7 +12,7 @@ from jaxgen.cli.inputs import add_input_options, genotype_selection
 from jaxgen.io import ReadLog, atomic_output_dir, check_output_dir, load_cca_study
 from jaxgen.reports import write_cca_outputs
 
-__all__ = ["add_arguments", "parse_grid", "run"]
+__all__ = ["add_arguments", "default_grid", "parse_grid", "run"]
 
 HELP = "fit a multi-task sparse CCA (MTS2CCA and family) with CV over a grid; write weights, plots and report.md"
 
@@ -24,15 +24,29 @@ DEFAULT_GRIDS = {
     "mtscca": {"beta1": [1.0, 10.0, 100.0], "beta2": [1.0, 10.0, 100.0], "alpha1": [0.1, 1.0], "alpha2": [0.1, 1.0]},
     "mtgscca": {"beta1": [1.0, 10.0, 100.0], "beta2": [1.0, 10.0, 100.0], "gamma1": [0.1, 1.0]},
     "scca": {"alpha1": [0.1, 1.0, 10.0], "alpha2": [0.1, 1.0, 10.0]},
-    "jcbscca": {"keep_x": [0.1, 0.2, 0.4], "keep_y": [0.2, 0.4]},
     "tcca": {"eps": [1e-3, 1e-2, 1e-1]},
 }
 
 
+def default_grid(method: str, p: int, q: int) -> dict:
+    """The method's small default grid for data with p SNPs and q regions. JCB-SCCA's cardinalities
+    are counts (its code's β₁, β₂), so its grid follows the data: 10 %, 25 %, 50 % of the SNPs and
+    25 %, 50 % of the regions."""
+    if method == "jcbscca":
+        return {"n_keep_x": _counts(p, (0.1, 0.25, 0.5)), "n_keep_y": _counts(q, (0.25, 0.5))}
+    return DEFAULT_GRIDS[method]
+
+
+def _counts(size: int, shares) -> list[float]:
+    """The whole numbers share·size for each share, within [2, size], without repeats."""
+    return sorted({float(min(size, max(2, round(share * size)))) for share in shares})
+
+
 def parse_grid(items: list[str] | None, method: str) -> dict:
-    """``["beta1=1,10", "lam1=0.1"]`` → {"beta1": [1.0, 10.0], "lam1": [0.1]}; no items: the method's default."""
+    """``["beta1=1,10", "lam1=0.1"]`` → {"beta1": [1.0, 10.0], "lam1": [0.1]}; no items: {} (the
+    method's :func:`default_grid`, which may depend on the data)."""
     if not items:
-        return DEFAULT_GRIDS[method]
+        return {}
     grid = {}
     for item in items:
         name, _, values = item.partition("=")
@@ -73,6 +87,7 @@ def run(args, echo=print) -> dict:
     study = load_cca_study(args.bfile, args.qt, adjacency=args.adjacency, id_column=args.id_column,
                            missing=args.missing, log=log, **genotype_selection(args))
     X, Ys = study.X.to_numpy(), [Y.to_numpy() for Y in study.Ys]
+    grid = grid or default_grid(args.method, X.shape[1], Ys[0].shape[1])
     estimator = METHODS[args.method](max_iter=args.max_iter)
     with device_scope(args.platform) as device:
         result = cca.cross_validate(estimator, X, Ys, Ly=study.Ly, param_grid=grid, cv=args.cv, seed=args.seed,

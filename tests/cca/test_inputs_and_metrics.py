@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from jaxgen.cca import MTS2CCA, JCBSCCA, cross_validate, selection_auc
+from jaxgen.cca import MTS2CCA, cross_validate, selection_auc
 from jaxgen.graphs import (adjacency_laplacian, column_correlation, correlation_laplacian, group_labels, ld_blocks,
                            ld_laplacian)
 
@@ -38,8 +38,6 @@ def test_bad_hyperparameters_are_refused():
         MTS2CCA(beta2=-1).fit(X, Ys)
     with pytest.raises(ValueError, match="max_iter must be a positive integer"):
         MTS2CCA(max_iter=0).fit(X, Ys)
-    with pytest.raises(ValueError, match=r"keep_x must be a fraction in \(0, 1\]"):
-        JCBSCCA(keep_x=1.5).fit(X, Ys)
     with pytest.raises(ValueError, match="param_grid must name"):
         cross_validate(MTS2CCA(), X, Ys, param_grid={}, progress=False)
 

@@ -141,6 +141,23 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(study, tmp_path, capsys
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["broken"]
 
 
+def test_jcbscca_runs_the_published_variant_on_a_grid_that_follows_the_data(study, tmp_path, capsys):
+    """Without --grid, the cardinalities n_keep_x, n_keep_y are 10/25/50 % of p = 20 and 25/50 % of q = 9."""
+    out = tmp_path / "jcb"
+    args = ["cca", "--method", "jcbscca", "--bfile", str(study / "genotypes"), "--qt", str(study / "thickness.csv"),
+            "--qt", str(study / "area.csv"), "--adjacency", str(study / "adjacency.csv"), "--cv", "3",
+            "--permutations", "0", "--seed", "2", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == "JCBSCCA" and summary["params"]["variant"] == "published"
+    table = pd.read_csv(out / "cv.csv")
+    assert sorted(set(table["n_keep_x"])) == [2, 5, 10] and sorted(set(table["n_keep_y"])) == [2, 4]
+    assert main(args[:-3] + ["--grid", "n_keep_y=3,12", "--out", str(tmp_path / "bad"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "n_keep_y must be a whole number between 2 and q (regions) = 9, got 12" in err and err.count("\n") == 1
+    assert not (tmp_path / "bad").exists()
+
+
 def test_other_refusals(study, tmp_path, capsys):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
