@@ -129,6 +129,7 @@ def cross_validate(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, param_gr
     best = _best(test_corr[:, :cv])
     best_params = grid[best]
     refit = _clone(estimator, best_params).fit(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly)
+    refit.snp_names_, refit.region_names_ = inputs.snp_names, inputs.region_names
     nested_result = None
     if nested:
         nested_result = _outer_scores(estimator, inputs, grid, test_corr[:, cv:], outer, progress)

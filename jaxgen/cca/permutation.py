@@ -41,6 +41,7 @@ def permutation_test(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, n_perm
         raise ValueError(f"n_permutations and batch_size must be positive, got {n_permutations}, {batch_size}")
     inputs = check_inputs(X, Ys, Lx, Ly)
     observed = estimator.fit(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly).train_correlations_
+    estimator.snp_names_, estimator.region_names_ = inputs.snp_names, inputs.region_names
     n = inputs.X.shape[0]
     rng = np.random.default_rng(seed)
     orders = np.stack([rng.permutation(n) for _ in range(n_permutations)])

@@ -6,6 +6,7 @@ import time
 
 import jax
 import numpy as np
+import pandas as pd
 
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.driver import run_gibbs_chains
@@ -28,7 +29,9 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     Parameters
     ----------
     Y : (n, c) QTs (a DataFrame's columns name the regions); X : (n, p) SNP dosages (a DataFrame's
-        columns name the SNPs); adjacency : (c, c) region graph.
+        columns name the SNPs); adjacency : (c, c) region graph. pandas inputs (Y, X, covariates,
+        a kinship labelled by index and columns) are paired by subject id, not by position, and
+        refused when their ids differ; a labelled adjacency is reordered to Y's columns.
     covariates : (n, m) with an intercept column (default: intercept only).
     kinship : (n, n) PSD relationship matrix; without it the population term is absent (h² = 0).
     method : "gibbs" (the custom blocked Gibbs kernel), "nuts" (NumPyro NUTS on the same model) or
@@ -51,6 +54,7 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     if num_warmup < 0:
         raise ValueError(f"num_warmup must be non-negative, got {num_warmup}")
     priors = priors or Priors()
+    Y, X, covariates = (v.to_frame() if isinstance(v, pd.Series) else v for v in (Y, X, covariates))
     if not 0 <= priors.rho_max < 1:
         raise ValueError(f"priors.rho_max must lie in [0, 1) for a proper CAR model, got {priors.rho_max}")
     snp_ids = _labels(snp_ids, X, "snp", np.shape(X)[1] if np.ndim(X) == 2 else 0)
