@@ -71,6 +71,7 @@ def run(args, echo=print) -> dict:
         raise ValueError(f"--cv must be at least 2, got {args.cv}")
     log = ReadLog(echo)
     study = load_cca_study(args.bfile, args.qt, adjacency=args.adjacency, id_column=args.id_column,
+                           covariates_from_qt=args.covariates_from_qt,
                            missing=args.missing, log=log, **genotype_selection(args))
     X, Ys = study.X.to_numpy(), [Y.to_numpy() for Y in study.Ys]
     estimator = METHODS[args.method](max_iter=args.max_iter)

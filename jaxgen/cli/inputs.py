@@ -26,6 +26,9 @@ def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool) -> Non
                             help="QT table (subjects × regions): CSV/TSV or FreeSurfer aparcstats2table output")
     parser.add_argument("--adjacency", metavar="FILE",
                         help="region adjacency: a labelled CSV matrix or an edge list (region_a, region_b[, weight])")
+    parser.add_argument("--covariates-from-qt", type=comma_list, metavar="NAME[,NAME]",
+                        help="QT-table columns to use as covariates, not as regions (FreeSurfer's eTIV, "
+                             "BrainSegVolNotVent …, which are left out of the QTs anyway)")
     parser.add_argument("--id-column", metavar="NAME", help="subject-id column of the tables (default: the first)")
     parser.add_argument("--missing", choices=MISSING_POLICIES, default="error",
                         help="empty table cells: error (default), drop the subject, or impute the column mean")

@@ -45,6 +45,7 @@ def run(args, echo=print) -> dict:
     log = ReadLog(echo)
     study = load_lmm_study(args.bfile, args.qt, covariates=args.covariates, adjacency=args.adjacency,
                            kinship=args.kinship, qt_columns=args.qt_columns, id_column=args.id_column,
+                           covariates_from_qt=args.covariates_from_qt,
                            missing=args.missing, log=log, **genotype_selection(args))
     adjacency = study.adjacency
     if adjacency is None:
