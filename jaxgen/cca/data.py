@@ -17,6 +17,7 @@ import pandas as pd
 from jaxgen.data.align import align_columns, align_rows
 from jaxgen.data.values import checked_matrix
 from jaxgen.graphs import column_correlation, correlation_laplacian
+from jaxgen.runtime import require_memory
 
 __all__ = ["CCAData", "CCAInputs", "canonical_correlations", "check_inputs", "check_masks", "check_views",
            "masked_views", "standardize_masked"]
@@ -73,6 +74,9 @@ def check_inputs(X, Ys, Lx=None, Ly=None) -> CCAInputs:
     """
     X, Ys, snp_names, region_names = labelled_views(X, Ys)
     (K, _, q), p = Ys.shape, X.shape[1]
+    require_memory(8.0 * 3 * (p * p + K * q * q), f"the (p, p) and (q, q) Gram and Laplacian matrices of p = {p} "
+                   f"SNPs and {K} modalities of q = {q} regions", "analyse fewer SNPs (select them by id or "
+                   "position)", host=True)
     if Lx is None:
         Lx = correlation_laplacian(column_correlation(X, "X"))
     Lx = _laplacian_like(align_columns(Lx, snp_names, "Lx", "X's columns", square=True), "Lx", p)

@@ -19,12 +19,23 @@ _STAGING: set[Path] = set()  # staging folders of the atomic_output_dir blocks n
 
 
 def check_output_dir(out: str | Path, overwrite: bool = False) -> Path:
-    """Refuse early (ValueError) when ``out`` exists and is not an empty folder, unless ``overwrite``."""
+    """Refuse early (ValueError) an ``out`` that cannot be written: it exists and is not a folder, or
+    is a folder holding files (unless ``overwrite``), or lies below a file, or its nearest existing
+    folder does not let us create a folder (probed by creating and removing one)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise ValueError(f"--out {out} already holds files; choose another folder or pass --overwrite")
+    ancestor = out.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"--out {out} lies below {ancestor}, which is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=ancestor))
+    except OSError as err:
+        raise ValueError(f"--out {out}: cannot create a folder in {ancestor} ({err.strerror})") from None
     return out
 
 

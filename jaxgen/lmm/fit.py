@@ -13,7 +13,7 @@ from jaxgen.lmm.driver import run_gibbs_chains
 from jaxgen.lmm.model import spatial_lmm_model
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.result import LMMResult
-from jaxgen.runtime import single_threaded_blas
+from jaxgen.runtime import require_memory, single_threaded_blas
 
 __all__ = ["fit"]
 
@@ -60,6 +60,7 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     snp_ids = _labels(snp_ids, X, "snp", np.shape(X)[1] if np.ndim(X) == 2 else 0)
     region_names = _labels(region_names, Y, "region", np.shape(Y)[1] if np.ndim(Y) == 2 else 0)
     covariate_names = _labels(None, covariates, "covariate", 1 if covariates is None else np.shape(covariates)[1])
+    _check_memory(np.shape(Y), np.shape(X), len(covariate_names), kinship is not None, num_chains, num_samples)
     data, info = prepare_data(Y, X, adjacency, covariates, kinship)
 
     key = jax.random.key(seed)
@@ -113,6 +114,26 @@ def _labels(given, table, prefix, count):
     if len(set(given)) != len(given):
         raise ValueError(f"{prefix} labels must be unique")
     return given
+
+
+def _check_memory(y_shape, x_shape, n_covariates, has_kinship, num_chains, num_samples) -> None:
+    """Refuse (MemoryError) a fit whose draws, or whose kinship eigendecomposition, cannot fit in memory.
+
+    The draws of B (p, c), Gamma (m, c), tau2 (p) and three scalars per kept draw and chain are held
+    twice (on the device, then as the result's NumPy arrays); the eigendecomposition of an (n, n)
+    kinship holds about four (n, n) float64 matrices on the host.
+    """
+    if len(y_shape) != 2 or len(x_shape) != 2:
+        return  # prepare_data refuses these with its own message
+    (n, c), p = y_shape, x_shape[1]
+    per_draw = p * c + n_covariates * c + p + 3
+    itemsize = np.dtype(jax.numpy.result_type(float)).itemsize
+    draws = 2.0 * num_chains * num_samples * per_draw * itemsize
+    require_memory(draws, f"keeping {num_chains} chains × {num_samples} draws of {per_draw} values (p = {p} SNPs, "
+                   f"c = {c} QTs)", "lower num_samples or num_chains, or analyse fewer SNPs")
+    if has_kinship:
+        require_memory(4.0 * n * n * 8, f"the eigendecomposition of an ({n}, {n}) kinship",
+                       "use fewer subjects or no kinship", host=True)
 
 
 def _check_finite(draws, method):
