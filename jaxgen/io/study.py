@@ -20,6 +20,7 @@ from jaxgen.io.graphs import read_adjacency, read_kinship
 from jaxgen.io.log import ReadLog
 from jaxgen.io.plink import Genotypes, plink_prefix, read_plink
 from jaxgen.io.tables import read_covariates, read_qt_table, read_table
+from jaxgen.runtime import require_memory
 
 __all__ = ["CCAStudy", "LMMStudy", "load_cca_study", "load_lmm_study"]
 
@@ -69,18 +70,19 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
                    qt_columns: Sequence[str] | None = None, id_column: str | None = None,
                    missing: str = "error", maf_min: float = 0.01, snps: Sequence[str] | None = None,
                    chromosome: str | None = None, start: int | None = None, end: int | None = None,
-                   log: ReadLog | None = None) -> LMMStudy:
+                   nonfounders: bool = False, log: ReadLog | None = None) -> LMMStudy:
     """Read and align the inputs of a spatial LMM analysis.
 
     bfile : PLINK prefix; qt : QT table; covariates : covariate table (an intercept is always added);
     covariates_from_qt : columns of the QT table used as covariates, not as QTs (FreeSurfer's eTIV …);
     adjacency : region graph file — its regions pick the QT columns (others are reported and left
     out); kinship : a kinship file, ``"grm"`` for the GRM of the genotypes, or None.
-    qt_columns, id_column, missing : see :func:`read_qt_table`; maf_min, snps, chromosome, start, end :
-    see :func:`read_plink`.
+    qt_columns, id_column, missing : see :func:`read_qt_table`; maf_min, snps, chromosome, start, end,
+    nonfounders : see :func:`read_plink`.
     """
     log = log or ReadLog()
-    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end, log=log)
+    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+                           nonfounders=nonfounders, log=log)
     Y = read_qt_table(qt, id_column=id_column, columns=qt_columns, missing=missing, log=log)
     Y = Y.drop(columns=[c for c in covariates_from_qt or () if c in Y.columns])
     A = None
@@ -109,9 +111,10 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
 
 
 def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,
-                   covariates_from_qt: Sequence[str] | None = None, id_column: str | None = None, missing: str = "error", maf_min: float = 0.01,
+                   covariates_from_qt: Sequence[str] | None = None, id_column: str | None = None,
+                   missing: str = "error", maf_min: float = 0.01,
                    snps: Sequence[str] | None = None, chromosome: str | None = None, start: int | None = None,
-                   end: int | None = None, log: ReadLog | None = None) -> CCAStudy:
+                   end: int | None = None, nonfounders: bool = False, log: ReadLog | None = None) -> CCAStudy:
     """Read and align the inputs of a multi-task CCA: genotypes and K QT tables (one per modality).
 
     The modalities must measure the same regions. Column names may carry a measure suffix shared by
@@ -124,7 +127,8 @@ def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: s
     log = log or ReadLog()
     if len(qts) < 1:
         raise ValueError("give at least one QT table (one per imaging modality)")
-    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end, log=log)
+    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+                           nonfounders=nonfounders, log=log)
     tables = [_strip_measure_suffix(read_qt_table(q, id_column=id_column, missing=missing, log=log)
                                     .drop(columns=list(covariates_from_qt or ()), errors="ignore"), q, log)
               for q in qts]
@@ -224,6 +228,11 @@ def _kinship(kinship, genotypes: Genotypes, subjects: list[str], log: ReadLog) -
     if kinship is None:
         return None
     if str(kinship).lower() == "grm":
-        log.add(f"kinship: genomic relationship matrix of the {genotypes.dosages.shape[1]} SNPs after QC")
-        return genomic_relationship(genotypes.dosages)
+        n, p = genotypes.dosages.shape
+        require_memory(8.0 * (3 * n * p + 2 * n * n), f"the genomic relationship matrix of {n} subjects and {p} SNPs",
+                       "use fewer SNPs for the GRM, or give a kinship file", host=True)
+        log.add(f"kinship: genomic relationship matrix of the {p} SNPs after QC (PLINK's --make-rel rule: "
+                "founders' allele frequencies, each pair over its jointly called SNPs)")
+        return genomic_relationship(genotypes.dosages, frequency=genotypes.snps["a1_frequency"].to_numpy(),
+                                    called=None if genotypes.missing is None else ~genotypes.missing)
     return read_kinship(kinship, subjects, log)

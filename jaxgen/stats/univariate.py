@@ -23,7 +23,7 @@ __all__ = ["UnivariateFit", "mass_univariate_ols", "student_t_two_sided", "stude
 
 class UnivariateFit(NamedTuple):
     """beta, se, t, pvalue, log_pvalue (natural log, no underflow) : (p, c) per (SNP, QT);
-    df : residual degrees of freedom."""
+    df : residual degrees of freedom (an int, or (p, 1) when calls were missing)."""
 
     beta: jnp.ndarray
     se: jnp.ndarray
@@ -96,22 +96,51 @@ def _betacf(x, a, b):
 def mass_univariate_ols(Y, X, covariates=None) -> UnivariateFit:
     """Fit y_k ~ covariates + x_j for every SNP j and QT k.
 
-    Y : (n, c) QTs; X : (n, p) SNPs (any scale; β is per unit of X); covariates : (n, m) including
-    an intercept column (default: intercept only).
+    Y : (n, c) QTs; X : (n, p) SNPs (any scale; β is per unit of X), NaN for a missing call;
+    covariates : (n, m) including an intercept column (default: intercept only).
+    A subject with a missing call of SNP j is left out of SNP j's fits only, as PLINK's ``--glm``
+    does; ``df`` is then (p, 1), each SNP's own n_j − m − 1.
     """
     Y, X = jnp.asarray(Y), jnp.asarray(X, dtype=jnp.asarray(Y).dtype)
     n = Y.shape[0]
     C = jnp.ones((n, 1), Y.dtype) if covariates is None else jnp.asarray(covariates, Y.dtype)
+    called = ~jnp.isnan(X)
     Qc, _ = jnp.linalg.qr(C)
+    # Residuals on the covariates over all subjects: a fit on any subset of them is unchanged by
+    # this (it only adds a combination of the covariates), and the sums below then cancel little.
     Y_res = Y - Qc @ (Qc.T @ Y)
-    X_res = X - Qc @ (Qc.T @ X)
-    sxx = jnp.sum(X_res * X_res, axis=0)[:, None]  # (p, 1)
-    sxy = X_res.T @ Y_res  # (p, c)
-    syy = jnp.sum(Y_res * Y_res, axis=0)[None, :]  # (1, c)
+    X_filled = jnp.where(called, X, jnp.sum(jnp.where(called, X, 0.0), axis=0) / jnp.sum(called, axis=0))
+    X_res = X_filled - Qc @ (Qc.T @ X_filled)
+    if bool(jnp.all(called)):
+        sxx = jnp.sum(X_res * X_res, axis=0)[:, None]  # (p, 1)
+        sxy = X_res.T @ Y_res  # (p, c)
+        syy = jnp.sum(Y_res * Y_res, axis=0)[None, :]  # (1, c)
+        df = n - C.shape[1] - 1
+    else:
+        sxx, sxy, syy = _sums_over_called(Y_res, X_res, C, called.astype(Y.dtype))
+        df = jnp.sum(called, axis=0)[:, None] - C.shape[1] - 1
     beta = sxy / sxx
-    df = n - C.shape[1] - 1
     rss = jnp.maximum(syy - beta * sxy, 0.0)
     se = jnp.sqrt(rss / df / sxx)
     t = beta / se
     return UnivariateFit(beta=beta, se=se, t=t, pvalue=student_t_two_sided(t, df), df=df,
                          log_pvalue=student_t_two_sided_log(t, df))
+
+
+def _sums_over_called(Y, X, C, W):
+    """Σ over SNP j's called subjects of the residual products, after projecting out the covariates
+    on those subjects: sxx (p, 1), sxy (p, c), syy (p, c).
+
+    Y (n, c), X (n, p) residuals on C (n, m); W (n, p) 1.0 where SNP j was called. With G_j = CᵀW_jC,
+    b_x = CᵀW_jx_j and B_y = CᵀW_jY: sxx = x_jᵀW_jx_j − b_xᵀG_j⁻¹b_x, and likewise for the others.
+    """
+    (n, c), m = Y.shape, C.shape[1]
+    X = jnp.where(W > 0, X, 0.0)
+    gram = jnp.einsum("nj,na,nb->jab", W, C, C)                                        # (p, m, m)
+    b_x = C.T @ (W * X)                                                                 # (m, p)
+    b_y = (W.T @ (C[:, :, None] * Y[:, None, :]).reshape(n, m * c)).reshape(-1, m, c)  # (p, m, c)
+    solved = jnp.linalg.solve(gram, jnp.concatenate([b_x.T[:, :, None], b_y], axis=2))  # (p, m, 1 + c)
+    sxx = jnp.sum(W * X * X, axis=0) - jnp.sum(b_x.T * solved[:, :, 0], axis=1)
+    sxy = (W * X).T @ Y - jnp.einsum("ja,jak->jk", b_x.T, solved[:, :, 1:])
+    syy = W.T @ (Y * Y) - jnp.sum(b_y * solved[:, :, 1:], axis=1)
+    return sxx[:, None], sxy, syy
