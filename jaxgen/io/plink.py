@@ -91,6 +91,7 @@ def read_plink(prefix: str | Path, *, maf_min: float = 0.01, snps: Sequence[str]
     bed = _bed_file(prefix)
     if not 0 <= maf_min < 0.5:
         raise ValueError(f"maf_min must lie in [0, 0.5), got {maf_min}")
+    _check_layout(prefix)
     try:
         with _open_bed(bed) as reader:
             table = _snp_table(reader)
@@ -123,6 +124,47 @@ def _bed_file(prefix: Path) -> Path:
     if missing:
         raise InputError(prefix.with_suffix(".bed"), f"PLINK fileset incomplete, missing {', '.join(missing)}")
     return prefix.with_suffix(".bed")
+
+
+_MAGIC = b"\x6c\x1b"
+
+
+def _check_layout(prefix: Path) -> None:
+    """Refuse a .bed that does not hold exactly the .fam's subjects × the .bim's SNPs.
+
+    The layout (SNP-major PLINK 1): 3 header bytes 6c 1b 01, then per SNP ⌈n/4⌉ bytes, 2 bits per
+    subject, the bits after the last subject zero. A .fam a few lines short can still fit the size,
+    so those padding bits are checked too.
+    """
+    bed, bim, fam = (prefix.with_suffix(s) for s in _SUFFIXES)
+    n, p = _count_lines(fam), _count_lines(bim)
+    with bed.open("rb") as handle:
+        header = handle.read(3)
+    if header[:2] != _MAGIC:
+        raise InputError(bed, f"not a PLINK 1 .bed file: it starts with bytes {header.hex(' ') or '(none)'}, not "
+                         "6c 1b 01 (a PLINK 2 .pgen or another format? convert it with plink2 --make-bed)")
+    if header[2:] != b"\x01":
+        raise InputError(bed, "an individual-major .bed (PLINK's old format); rewrite it SNP-major with "
+                         "plink1.9 --bfile PREFIX --make-bed --out NEW")
+    per_snp = -(-n // 4)
+    expected, size = 3 + p * per_snp, bed.stat().st_size
+    if size != expected:
+        shape = "shorter (truncated?)" if size < expected else "longer"
+        raise InputError(bed, f"has {size} bytes but the {n} subjects of {fam.name} and {p} SNPs of {bim.name} need "
+                         f"3 + {p} × {per_snp} = {expected}: the .bed is {shape}, or the .fam or .bim belongs to "
+                         "another fileset")
+    if n % 4 and p:
+        last_bytes = np.memmap(bed, dtype=np.uint8, mode="r", offset=3, shape=(p, per_snp))[:, -1]
+        padding = 0xFF & ~((1 << (2 * (n % 4))) - 1)
+        if np.any(last_bytes & padding):
+            raise InputError(fam, f"lists {n} subjects but {bed.name} holds genotypes after the last of them: "
+                             "a line of the .fam is missing, or it belongs to another fileset")
+
+
+def _count_lines(path: Path) -> int:
+    """Non-blank lines of a text file."""
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
 
 
 def _open_bed(bed: Path):
