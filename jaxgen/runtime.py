@@ -29,7 +29,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from threadpoolctl import threadpool_limits
 
-__all__ = ["available_memory", "batch_mesh", "platform_devices", "require_memory", "single_threaded_blas",
+__all__ = ["InsufficientMemoryError", "available_memory", "batch_mesh", "platform_devices", "require_memory", "single_threaded_blas",
            "spread_over_devices"]
 
 
@@ -84,6 +84,10 @@ def spread_over_devices(batched: dict, devices=None) -> tuple[dict, int]:
     return jax.tree.map(spread, batched), length
 
 
+class InsufficientMemoryError(MemoryError):
+    """A computation was refused before it started: it needs more memory than is available."""
+
+
 def available_memory(device=None) -> int | None:
     """Bytes free for new arrays on ``device`` (default: the first of :func:`platform_devices`), or None
     when unknown. An accelerator reports its allocator's limit minus the bytes in use; a CPU device
@@ -110,16 +114,16 @@ def host_available_memory() -> int | None:
 
 
 def require_memory(nbytes: float, what: str, hint: str, *, device=None, host: bool = False) -> None:
-    """Raise MemoryError when ``nbytes`` exceed the memory available on ``device`` (or on the host with
+    """Raise InsufficientMemoryError when ``nbytes`` exceed the memory available on ``device`` (or on the host with
     ``host=True``); ``what`` says what needs them and ``hint`` how to need less. Unknown: no check."""
     free = host_available_memory() if host else available_memory(device)
     if free is not None and nbytes > free:
         where = "the host" if host else str(device or platform_devices()[0])
-        raise MemoryError(f"{what} needs {_size(nbytes)} but {_size(free)} are available on {where}; {hint}")
+        raise InsufficientMemoryError(f"{what} needs {_size(nbytes)} but {_size(free)} are available on {where}; {hint}")
 
 
 def _size(nbytes: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if nbytes < 1024 or unit == "TiB":
-            return f"{nbytes:.3g} {unit}"
+            return f"{nbytes:.3g} {unit}" if nbytes < 1000 else f"{nbytes:.0f} {unit}"
         nbytes /= 1024

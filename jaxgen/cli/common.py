@@ -54,7 +54,7 @@ def fail(command: str, err: BaseException) -> int:
     says so; anything else is a defect of jaxgen and says how to see and report its traceback.
     """
     message = " ".join(str(err).split()) or type(err).__name__
-    if "RESOURCE_EXHAUSTED" in message or isinstance(err, MemoryError):
+    if "RESOURCE_EXHAUSTED" in message or type(err) is MemoryError:  # not a refusal made before starting
         message = ("out of memory: " + message[:300] + " — reduce the problem (--samples, --chains, --thin, SNPs, "
                    "the grid) or use a device with more memory")
     elif not isinstance(err, USER_ERRORS):

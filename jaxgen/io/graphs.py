@@ -129,8 +129,12 @@ def read_kinship(path: str | Path, subject_ids: Sequence[str], log: ReadLog | No
     missing = [s for s in subject_ids if s not in table.index]
     if missing:
         raise InputError(path, f"{len(missing)} subjects have no kinship row: {', '.join(missing[:5])}")
-    values = table.loc[list(subject_ids), list(subject_ids)].apply(lambda c: pd.to_numeric(c, errors="coerce"))
-    K = values.to_numpy(dtype=float)
+    cells = table.loc[list(subject_ids), list(subject_ids)]
+    K = cells.apply(lambda c: pd.to_numeric(c, errors="coerce")).to_numpy(dtype=float)
+    if not np.all(np.isfinite(K)):
+        i, j = np.argwhere(~np.isfinite(K))[0]
+        raise InputError(path, f"kinship entry ({subject_ids[i]}, {subject_ids[j]}) is not a finite number: "
+                         f"{cells.iloc[i, j]!r}")
     try:
         kinship_eigen(K, len(subject_ids), name="kinship")
     except ValueError as err:

@@ -83,8 +83,7 @@ def read_qt_table(path: str | Path, *, id_column: str | None = None, columns: Se
     table = _selected(table, path, columns)
     values = pd.DataFrame({name: _numeric_column(table[name], path, name) for name in table.columns},
                           index=table.index)
-    values = _complete(values, path, missing, log, "QT columns with no variation across subjects")
-    _check_values(values, path, table.index)
+    values = _complete(values, path, missing, log, "QT columns with no variation across subjects", table.index)
     log.add(f"{path}: {values.shape[0]} subjects, {values.shape[1]} QT columns")
     return values
 
@@ -128,8 +127,7 @@ def read_covariates(path: str | Path, *, id_column: str | None = None, columns: 
                 f"against {levels[0]!r}")
         encoded.append(dummies)
     values = pd.concat(encoded, axis=1) if encoded else pd.DataFrame(index=table.index)
-    values = _complete(values, path, missing, log, "constant covariates (the intercept spans them)")
-    _check_values(values, path, table.index)
+    values = _complete(values, path, missing, log, "constant covariates (the intercept spans them)", table.index)
     log.add(f"{path}: {values.shape[0]} subjects, covariates {_preview(values.columns)}")
     return values
 
@@ -212,9 +210,12 @@ def _numeric_column(column: pd.Series, path, name) -> pd.Series:
     return numbers.astype(float)
 
 
-def _complete(values: pd.DataFrame, path, missing: str, log: ReadLog, constant_problem: str) -> pd.DataFrame:
-    """Apply the missing-value policy, then refuse constant columns (``constant_problem`` says why)."""
+def _complete(values: pd.DataFrame, path, missing: str, log: ReadLog, constant_problem: str,
+              file_order: pd.Index) -> pd.DataFrame:
+    """Apply the missing-value policy, check the values (:func:`_check_values`), then refuse constant
+    columns (``constant_problem`` says why)."""
     values = _apply_missing_policy(values, path, missing, log)
+    _check_values(values, path, file_order)
     constant = [name for name in values.columns if not values[name].std() > 0]
     if constant:
         raise InputError(path, f"{constant_problem}: {_preview(constant)}")
