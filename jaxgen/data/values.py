@@ -9,7 +9,8 @@ or entry error, so it is reported with an :class:`ExtremeValueWarning`: the robu
 
 beyond :data:`OUTLIER_Z` (1.4826·MAD estimates the sd of normal data, so z is in sd units; among
 a million normal draws the largest is about 5). Columns with MAD = 0 (mostly one value, such as a
-0/1 covariate or a rare SNP) are not screened.
+0/1 covariate or a rare SNP) are not screened, nor columns of fewer than 20 values, whose MAD is too
+noisy (among 10 normal values the largest robust z passes 10 in 0.2% of columns; among 20, 0.04%).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = ["OUTLIER_Z", "ExtremeValueWarning", "checked_matrix", "first_nonfinit
            "overflowing_column", "warn_outliers"]
 
 OUTLIER_Z = 10.0
+_MIN_SCREENED = 20  # values per column
 
 # A column is standardizable in a dtype when its sum and its sum of squared deviations stay this far
 # below the dtype's largest value (a margin for the reductions' rounding and later products).
@@ -71,7 +73,7 @@ def overflowing_column(M: np.ndarray, dtype=np.float32) -> tuple[int, int] | Non
 def outliers(M: np.ndarray, threshold: float = OUTLIER_Z) -> list[tuple[int, int, float]]:
     """Cells of M (n, d) (finite) whose robust z exceeds ``threshold``: (row, column, z), largest z first."""
     M = np.asarray(M, dtype=np.float64)
-    if M.shape[0] < 3:
+    if M.shape[0] < _MIN_SCREENED:
         return []
     median = np.median(M, axis=0)
     mad = 1.4826 * np.median(np.abs(M - median), axis=0)

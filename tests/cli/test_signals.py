@@ -7,9 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
-from jaxgen.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
@@ -33,15 +31,8 @@ def _assert_clean_stop(process, err: Path, status: int, signal_name: str, folder
     assert not any(p.name.startswith(".out.partial-") for p in folder.iterdir()) and not (folder / "out").exists()
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("signals") / "study"
-    assert main(["simulate", "--out", str(folder), "--subjects", "40", "--snps", "6", "--regions", "4",
-                 "--quiet"]) == 0
-    return folder
-
-
-def test_sigint_during_sampling_stops_at_once(study, tmp_path):
+def test_sigint_during_sampling_stops_at_once(small_study, tmp_path):
+    study = small_study
     err = tmp_path / "stderr.txt"
     command = [sys.executable, "-m", "jaxgen.cli.main", "lmm", "--bfile", str(study / "genotypes"), "--qt",
                str(study / "qt.csv"), "--chains", "2", "--warmup", "0", "--samples", "200000", "--out", str(tmp_path / "out")]

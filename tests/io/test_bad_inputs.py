@@ -26,12 +26,9 @@ from jaxgen.graphs import genomic_relationship, ring_adjacency
 from jaxgen.io import InputError, ReadLog, read_plink, read_qt_table, write_plink
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("bad-inputs") / "study"
-    assert main(["simulate", "--out", str(folder), "--subjects", "40", "--snps", "8", "--regions", "4",
-                 "--quiet"]) == 0
-    return folder
+@pytest.fixture
+def study(small_study):
+    return small_study
 
 
 # -- editing a copy of the study ------------------------------------------------------------------
