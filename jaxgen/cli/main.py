@@ -10,6 +10,7 @@ from importlib import import_module
 
 from jaxgen.cli.common import fail, interrupted, printer
 from jaxgen.cli.signals import install_stop_handlers
+from jaxgen.data.values import ExtremeValueWarning
 
 __all__ = ["main", "run_command"]
 
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     default_format = warnings.formatwarning
     with warnings.catch_warnings():  # warnings (e.g. the convergence gate) show even with --quiet
         warnings.simplefilter("default")
+        # the file readers already named these values by file, column and subject
+        warnings.filterwarnings("ignore", category=ExtremeValueWarning, module=r"jaxgen\.(lmm|cca)\.data")
         warnings.formatwarning = lambda message, category, *rest: f"jaxgen: warning: {message}\n"
         try:
             _run(args)

@@ -22,6 +22,7 @@ import pytest
 from jaxgen import cca, lmm
 from jaxgen.cli import lmm as lmm_command
 from jaxgen.cli.main import main
+from jaxgen.data.values import ExtremeValueWarning
 from jaxgen.graphs import genomic_relationship, ring_adjacency
 from jaxgen.io import InputError, ReadLog, read_plink, read_qt_table, write_plink
 
@@ -318,6 +319,18 @@ def test_cli_accepts_a_byte_order_mark_and_crlf_and_says_so(study, tmp_path, cap
     assert "qt.csv: starts with a UTF-8 byte-order mark (ignored) and has Windows (CRLF) line ends; read as usual" \
         in captured.out
     assert "40 subjects are in all 3 inputs" in captured.out and "available on cpu" in captured.err
+
+
+def test_cli_warns_once_about_an_outlier_naming_the_file(study, tmp_path, capsys):
+    folder = tmp_path / "study"
+    shutil.copytree(study, folder)
+    set_cell("thickness.csv", 6, 2, "250")(folder)
+    with pytest.warns(ExtremeValueWarning) as warned:               # the run stops before solving
+        assert main(cca_args(folder, tmp_path / "out", "--cv", "100", "--grid", "beta1=1")) == 1
+    assert len(warned) == 1, [str(w.message) for w in warned]       # the reader's, not the API's again
+    assert re.search(r"thickness\.csv: 1 extreme values \(robust z > 10\): column 'region001_thickness', subject "
+                     r"sub00005 \(line 7\) holds 250", str(warned[0].message))
+    assert "cv must be between 2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("raised, status, message", [
