@@ -55,7 +55,7 @@ def fail(command: str, err: BaseException) -> int:
     """
     message = " ".join(str(err).split()) or type(err).__name__
     if "RESOURCE_EXHAUSTED" in message or type(err) is MemoryError:  # not a refusal made before starting
-        message = ("out of memory: " + message[:300] + " — reduce the problem (--samples, --chains, --thin, SNPs, "
+        message = ("out of memory: " + message[:300] + " — reduce the problem (--samples, --chains, SNPs, "
                    "the grid) or use a device with more memory")
     elif not isinstance(err, USER_ERRORS):
         message = (f"internal error ({type(err).__name__}: {message}); run again with --debug for the traceback "

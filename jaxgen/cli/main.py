@@ -41,7 +41,8 @@ def _run(args: argparse.Namespace, echo=None):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status: 0, or 1 with a one-line reason on stderr (any
-    error: a Python traceback only with ``--debug``), or 130 after Ctrl-C."""
+    error: a Python traceback only with ``--debug``), 2 for a malformed command line (argparse), or
+    130 after Ctrl-C."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     default_format = warnings.formatwarning
     with warnings.catch_warnings():  # warnings (e.g. the convergence gate) show even with --quiet
