@@ -13,6 +13,10 @@ the platform in use: several GPUs, or several CPU devices, which JAX creates whe
 ``jax.config.update("jax_num_cpu_devices", N)`` runs before its first computation (the ``jaxgen``
 command does this, one per core). Small factorizations run one after another inside a CPU device,
 so N CPU devices use N cores.
+
+**Memory.** :func:`require_memory` compares what a computation is about to allocate (the draws of a
+sampler, Gram matrices, a kinship) with what the device has free, so that a run that cannot fit is
+refused at once, with the sizes, instead of failing after minutes of compiling.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from threadpoolctl import threadpool_limits
 
-__all__ = ["batch_mesh", "platform_devices", "single_threaded_blas", "spread_over_devices"]
+__all__ = ["InsufficientMemoryError", "available_memory", "batch_mesh", "platform_devices", "require_memory", "single_threaded_blas",
+           "spread_over_devices"]
 
 
 @contextmanager
@@ -77,3 +82,48 @@ def spread_over_devices(batched: dict, devices=None) -> tuple[dict, int]:
         return jax.device_put(jnp.concatenate([leaf, filler]), sharding)
 
     return jax.tree.map(spread, batched), length
+
+
+class InsufficientMemoryError(MemoryError):
+    """A computation was refused before it started: it needs more memory than is available."""
+
+
+def available_memory(device=None) -> int | None:
+    """Bytes free for new arrays on ``device`` (default: the first of :func:`platform_devices`), or None
+    when unknown. An accelerator reports its allocator's limit minus the bytes in use; a CPU device
+    shares the host's memory, whose ``MemAvailable`` (Linux) is used."""
+    device = device or platform_devices()[0]
+    if device.platform != "cpu":
+        stats = device.memory_stats() or {}
+        if "bytes_limit" in stats:
+            return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+        return None
+    return host_available_memory()
+
+
+def host_available_memory() -> int | None:
+    """Bytes of host memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def require_memory(nbytes: float, what: str, hint: str, *, device=None, host: bool = False) -> None:
+    """Raise InsufficientMemoryError when ``nbytes`` exceed the memory available on ``device`` (or on the host with
+    ``host=True``); ``what`` says what needs them and ``hint`` how to need less. Unknown: no check."""
+    free = host_available_memory() if host else available_memory(device)
+    if free is not None and nbytes > free:
+        where = "the host" if host else str(device or platform_devices()[0])
+        raise InsufficientMemoryError(f"{what} needs {_size(nbytes)} but {_size(free)} are available on {where}; {hint}")
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if nbytes < 1024 or unit == "TiB":
+            return f"{nbytes:.3g} {unit}" if nbytes < 1000 else f"{nbytes:.0f} {unit}"
+        nbytes /= 1024

@@ -1,6 +1,19 @@
-"""Test-wide settings: float64 on (tests asserting exactness need it; float32 paths pass explicit dtypes)."""
+"""Test-wide settings: float64 on (tests asserting exactness need it; float32 paths pass explicit dtypes);
+one small simulated study on files, shared by the command-line tests that only need to read it."""
 
 import jax
+import pytest
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_platforms", "cpu")
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory):
+    """The files of a small simulated study (40 subjects, 8 SNPs, 4 regions), written by ``jaxgen simulate``."""
+    from jaxgen.cli.main import main
+
+    folder = tmp_path_factory.mktemp("small-study") / "study"
+    assert main(["simulate", "--out", str(folder), "--subjects", "40", "--snps", "8", "--regions", "4",
+                 "--quiet"]) == 0
+    return folder

@@ -16,12 +16,14 @@ from functools import lru_cache, partial
 from typing import Callable, NamedTuple
 
 import jax
+import jax.numpy as jnp
 from jax.sharding import PartitionSpec
 
 from jaxgen.cca.data import CCAData, canonical_correlations, masked_views
 from jaxgen.cca.loop import CCASolution
+from jaxgen.runtime import require_memory
 
-__all__ = ["FitScore", "fit_and_score", "grid_by_split", "map_fits", "per_split"]
+__all__ = ["FitScore", "check_batch_memory", "fit_and_score", "grid_by_split", "map_fits", "per_split"]
 
 
 class FitScore(NamedTuple):
@@ -49,6 +51,26 @@ def fit_and_score(solver, standardize, X, Ys, Lx, Ly, groups, train_mask, test_m
                     train_corr=canonical_correlations(Zx, Zys, solution.U, solution.V, train_mask),
                     test_corr=canonical_correlations(Zx, Zys, solution.U, solution.V, test_mask),
                     scale=scale)
+
+
+def check_batch_memory(shape: tuple[int, int, int, int], n_fits: int, n_splits: int, mesh,
+                       batch_x: bool = False) -> None:
+    """Refuse (MemoryError) a batch of ``n_fits`` fits over ``n_splits`` row masks that cannot fit on a
+    device of ``mesh``. shape : (n, p, K, q).
+
+    A fit holds its standardized views and about two (p, p) and 2K (q, q) matrices; each split its
+    Gram matrices (shared by the settings); a GPU holds its whole share of the fits at once (vmapped),
+    a CPU device one fit at a time. With ``batch_x`` every fit also has its own X (a permutation).
+    """
+    n, p, K, q = shape
+    itemsize = jnp.dtype(jnp.result_type(float)).itemsize
+    per_fit = 2 * p * p + 2 * K * q * q + n * (p + K * q) + (n * p if batch_x else 0)
+    devices = mesh.devices.size
+    at_once = -(-n_fits // devices) if _platform(mesh) != "cpu" else 1
+    needed = itemsize * (at_once * per_fit + n_splits * (p * p + K * q * q))
+    require_memory(needed, f"{n_fits} CCA fits ({at_once} at a time per device, n = {n}, p = {p}, K = {K}, q = {q})",
+                   "use a smaller grid, fewer folds or permutations per batch, or fewer SNPs",
+                   device=mesh.devices.flat[0])
 
 
 def map_fits(platform: str) -> Callable:

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from jaxgen.cca.batch import grid_by_split, per_split
+from jaxgen.cca.batch import check_batch_memory, grid_by_split, per_split
 from jaxgen.cca.data import check_inputs, check_masks
 from jaxgen.cca.estimator import CCAEstimator
 from jaxgen.runtime import batch_mesh, single_threaded_blas, spread_over_devices
@@ -116,6 +116,8 @@ def cross_validate(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, param_gr
         check_masks(inputs, train, "training fold {s}")
 
     mesh = batch_mesh()
+    check_batch_memory((n, inputs.X.shape[1], *inputs.Ys.shape[::2]), len(grid) * train.shape[0], train.shape[0],
+                       mesh)
     run = grid_by_split(estimator.solver, bool(estimator.standardize), mesh)
     hyper_grid, n_settings = spread_over_devices(hyper_grid, mesh.devices.flat)
     label = f"{type(estimator).__name__} CV: {len(grid)} settings × {train.shape[0]} folds"
@@ -129,6 +131,7 @@ def cross_validate(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, param_gr
     best = _best(test_corr[:, :cv])
     best_params = grid[best]
     refit = _clone(estimator, best_params).fit(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly)
+    refit.snp_names_, refit.region_names_ = inputs.snp_names, inputs.region_names
     nested_result = None
     if nested:
         nested_result = _outer_scores(estimator, inputs, grid, test_corr[:, cv:], outer, progress)

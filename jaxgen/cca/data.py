@@ -12,8 +12,12 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 
+from jaxgen.data.align import align_columns, align_rows
+from jaxgen.data.values import checked_matrix
 from jaxgen.graphs import column_correlation, correlation_laplacian
+from jaxgen.runtime import require_memory
 
 __all__ = ["CCAData", "CCAInputs", "canonical_correlations", "check_inputs", "check_masks", "check_views",
            "masked_views", "standardize_masked"]
@@ -21,12 +25,18 @@ __all__ = ["CCAData", "CCAInputs", "canonical_correlations", "check_inputs", "ch
 
 @dataclass(frozen=True)
 class CCAInputs:
-    """Validated raw inputs: X (n, p), Ys (K, n, q), Lx (p, p), Ly (K, q, q), as float64 NumPy."""
+    """Validated raw inputs: X (n, p), Ys (K, n, q), Lx (p, p), Ly (K, q, q), as float64 NumPy.
+
+    snp_names : X's column names when X was a DataFrame, else None; region_names : K such lists
+    (or None) for the modalities.
+    """
 
     X: np.ndarray
     Ys: np.ndarray
     Lx: np.ndarray
     Ly: np.ndarray
+    snp_names: list | None = None
+    region_names: tuple = ()
 
 
 @jax.tree_util.register_dataclass
@@ -59,51 +69,70 @@ def check_inputs(X, Ys, Lx=None, Ly=None) -> CCAInputs:
 
     ``Ys`` is a sequence of K arrays (n, q) or an array (K, n, q); ``Ly`` is (q, q), shared by all
     modalities, or (K, q, q). With ``Lx`` or ``Ly`` omitted, the Laplacian of the |r|²-weighted
-    correlation graph of X (LD) or of each Y_k is used.
+    correlation graph of X (LD) or of each Y_k is used. pandas inputs are paired by subject id
+    (the index), labelled Laplacians by X's and Ys[0]'s columns (:mod:`jaxgen.data.align`).
     """
-    X, Ys = check_views(X, Ys)
+    X, Ys, snp_names, region_names = labelled_views(X, Ys)
     (K, _, q), p = Ys.shape, X.shape[1]
+    require_memory(8.0 * 3 * (p * p + K * q * q), f"the (p, p) and (q, q) Gram and Laplacian matrices of p = {p} "
+                   f"SNPs and {K} modalities of q = {q} regions", "analyse fewer SNPs (select them by id or "
+                   "position)", host=True)
     if Lx is None:
         Lx = correlation_laplacian(column_correlation(X, "X"))
-    Lx = _laplacian_like(Lx, "Lx", p)
+    Lx = _laplacian_like(align_columns(Lx, snp_names, "Lx", "X's columns", square=True), "Lx", p)
     if Ly is None:
         Ly = np.stack([correlation_laplacian(column_correlation(Y, f"Ys[{k}]")) for k, Y in enumerate(Ys)])
-    Ly = np.asarray(Ly, dtype=float)
+    Ly = np.asarray(align_columns(Ly, region_names[0], "Ly", "Ys[0]'s columns", square=True), dtype=float)
     if Ly.ndim == 2:
         Ly = np.broadcast_to(_laplacian_like(Ly, "Ly", q), (K, q, q))
     elif Ly.ndim == 3 and Ly.shape[0] == K:
         Ly = np.stack([_laplacian_like(L, f"Ly[{k}]", q) for k, L in enumerate(Ly)])
     else:
         raise ValueError(f"Ly must be (q, q) = ({q}, {q}) or (K, q, q) = ({K}, {q}, {q}), got shape {Ly.shape}")
-    return CCAInputs(X=X, Ys=Ys, Lx=Lx, Ly=np.ascontiguousarray(Ly))
+    return CCAInputs(X=X, Ys=Ys, Lx=Lx, Ly=np.ascontiguousarray(Ly), snp_names=snp_names,
+                     region_names=region_names)
 
 
 def check_views(X, Ys) -> tuple[np.ndarray, np.ndarray]:
     """Validate X (n, p) and the modalities Ys; returns float64 X (n, p) and Ys (K, n, q)."""
-    X = _finite_matrix(X, "X")
+    X, Ys, _, _ = labelled_views(X, Ys)
+    return X, Ys
+
+
+def labelled_views(X, Ys) -> tuple[np.ndarray, np.ndarray, list | None, tuple]:
+    """X and the modalities paired by subject id and checked (:func:`jaxgen.data.values.checked_matrix`;
+    the modalities are screened for extreme outliers).
+
+    Returns X (n, p), Ys (K, n, q) as float64 NumPy, X's column names (or None) and the K modalities'
+    column names (each None when not a DataFrame).
+    """
+    if isinstance(Ys, np.ndarray | jax.Array) and np.ndim(Ys) == 3:
+        Ys = list(np.asarray(Ys))
+    elif isinstance(Ys, np.ndarray | jax.Array | pd.DataFrame | pd.Series) and np.ndim(Ys) <= 2:
+        raise ValueError("Ys must be a sequence of K matrices (n, q) or an array (K, n, q); "
+                         "wrap a single modality as [Y]")
+    Ys = list(Ys)
+    views, subjects = align_rows({"X": X, **{f"Ys[{k}]": Y for k, Y in enumerate(Ys)}})
+    dtype = jnp.result_type(float)
+
+    def matrix(name, screen):
+        value = views[name]
+        return checked_matrix(value, name, rows=subjects, columns=_columns(value), dtype=dtype, screen=screen)
+
+    X = matrix("X", screen=False)
     if X.shape[0] < 3:
         raise ValueError(f"need at least 3 subjects, got n={X.shape[0]}")
-    return X, _modalities(Ys, X.shape[0])
+    region_names = tuple(_columns(views[f"Ys[{k}]"]) for k in range(len(Ys)))
+    return X, _modalities([matrix(f"Ys[{k}]", screen=True) for k in range(len(Ys))], X.shape[0]), \
+        _columns(views["X"]), region_names
 
 
-def _finite_matrix(A, name):
-    A = np.asarray(A, dtype=float)
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        i, j = np.argwhere(~np.isfinite(A))[0]
-        raise ValueError(f"{name} has a non-finite value {A[i, j]} at row {i}, column {j}")
-    return A
+def _columns(value) -> list | None:
+    return list(value.columns) if isinstance(value, pd.DataFrame) else None
 
 
 def _modalities(Ys, n):
-    """Stack the K modalities into (K, n, q), checking each against X's n rows and a common q."""
-    if isinstance(Ys, np.ndarray | jax.Array) and np.ndim(Ys) == 3:
-        Ys = list(np.asarray(Ys))
-    elif isinstance(Ys, np.ndarray | jax.Array) and np.ndim(Ys) == 2:
-        raise ValueError("Ys must be a sequence of K matrices (n, q) or an array (K, n, q); "
-                         "wrap a single modality as [Y]")
-    Ys = [_finite_matrix(Y, f"Ys[{k}]") for k, Y in enumerate(Ys)]
+    """Stack the K checked modalities (n, q) into (K, n, q), checking each against X's n rows and a common q."""
     if not Ys:
         raise ValueError("Ys must hold at least one modality")
     for k, Y in enumerate(Ys):
@@ -116,7 +145,7 @@ def _modalities(Ys, n):
 
 
 def _laplacian_like(L, name, d):
-    L = _finite_matrix(L, name)
+    L = checked_matrix(L, name, dtype=jnp.result_type(float))
     if L.shape != (d, d):
         raise ValueError(f"{name} must be square ({d}, {d}) to match the data, got shape {L.shape}")
     if not np.allclose(L, L.T, rtol=0, atol=1e-10 * max(1.0, np.abs(L).max())):

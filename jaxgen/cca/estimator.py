@@ -16,6 +16,7 @@ import numpy as np
 
 from jaxgen.cca.batch import fit_and_score
 from jaxgen.cca.data import CCAInputs, canonical_correlations, check_inputs, check_masks, check_views
+from jaxgen.data.align import align_columns
 from jaxgen.runtime import single_threaded_blas
 
 __all__ = ["CCAEstimator"]
@@ -28,7 +29,8 @@ class CCAEstimator:
 
     Fitted attributes: ``U_`` (p, K), ``V_`` (q, K), ``n_iter_``, ``converged_``,
     ``train_correlations_`` (K,), and the training standardization ``x_mean_``, ``x_scale_`` (p,),
-    ``y_mean_``, ``y_scale_`` (K, q).
+    ``y_mean_``, ``y_scale_`` (K, q). Fitted on DataFrames, ``snp_names_`` and ``region_names_`` keep
+    their column names (else None), and ``transform``/``score`` pair new DataFrames' columns by them.
     """
 
     _hyper_names: tuple[str, ...] = ()
@@ -126,6 +128,7 @@ class CCAEstimator:
         self.converged_ = bool(result.solution.converged)
         self.train_correlations_ = np.asarray(result.train_corr)
         self.x_mean_, self.x_scale_, self.y_mean_, self.y_scale_ = (np.asarray(a) for a in result.scale)
+        self.snp_names_, self.region_names_ = inputs.snp_names, inputs.region_names
 
     # -- using a fit ------------------------------------------------------------------------------
     def transform(self, X, Ys):
@@ -137,6 +140,10 @@ class CCAEstimator:
     def _standardized(self, X, Ys):
         """X (n, p) and Ys (K, n, q) checked against the fit and standardized by the training stats."""
         self._check_fitted()
+        X = align_columns(X, self.snp_names_, "X", "the SNPs of the fit")
+        if isinstance(Ys, list | tuple) and len(Ys) == len(self.region_names_):
+            Ys = [align_columns(Y, names, f"Ys[{k}]", f"the regions of modality {k} in the fit")
+                  for k, (Y, names) in enumerate(zip(Ys, self.region_names_))]
         X, Ys = check_views(X, Ys)
         fitted, given = (self.U_.shape[0], self.U_.shape[1], self.V_.shape[0]), (X.shape[1], *Ys.shape[::2])
         if fitted != given:

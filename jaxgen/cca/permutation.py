@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.cca.batch import per_split
+from jaxgen.cca.batch import check_batch_memory, per_split
 from jaxgen.cca.cv import stack_settings
 from jaxgen.cca.data import check_inputs
 from jaxgen.cca.estimator import CCAEstimator
-from jaxgen.runtime import batch_mesh, single_threaded_blas, spread_over_devices
+from jaxgen.runtime import batch_mesh, require_memory, single_threaded_blas, spread_over_devices
 
 __all__ = ["PermutationResult", "permutation_test"]
 
@@ -41,8 +41,13 @@ def permutation_test(estimator: CCAEstimator, X, Ys, *, Lx=None, Ly=None, n_perm
     if n_permutations < 1 or batch_size < 1:
         raise ValueError(f"n_permutations and batch_size must be positive, got {n_permutations}, {batch_size}")
     inputs = check_inputs(X, Ys, Lx, Ly)
+    n, p = inputs.X.shape
+    batch = min(batch_size, n_permutations)
+    require_memory(8.0 * batch * n * p, f"a batch of {batch} permuted copies of X ({n} × {p})",
+                   "lower batch_size", host=True)
+    check_batch_memory((n, p, *inputs.Ys.shape[::2]), batch, batch, batch_mesh(), batch_x=True)
     observed = estimator.fit(inputs.X, inputs.Ys, inputs.Lx, inputs.Ly).train_correlations_
-    n = inputs.X.shape[0]
+    estimator.snp_names_, estimator.region_names_ = inputs.snp_names, inputs.region_names
     rng = np.random.default_rng(seed)
     orders = np.stack([rng.permutation(n) for _ in range(n_permutations)])
     mesh = batch_mesh()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from jaxgen import cca
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options, genotype_selection
-from jaxgen.io import ReadLog, atomic_output_dir, check_output_dir, load_cca_study
+from jaxgen.cli.inputs import add_input_options, bounded, genotype_selection, preflight
+from jaxgen.io import ReadLog, atomic_output_dir, load_cca_study
 from jaxgen.reports import write_cca_outputs
 
 __all__ = ["add_arguments", "default_grid", "parse_grid", "run"]
@@ -66,12 +65,14 @@ def parse_grid(items: list[str] | None, method: str) -> dict:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=sorted(METHODS), default="mts2cca", help="CCA method (default mts2cca)")
     add_input_options(parser, many_qts=True)
-    parser.add_argument("--cv", type=int, default=5, metavar="K", help="folds of the cross-validation (default 5)")
+    parser.add_argument("--cv", type=bounded(int, 2), default=5, metavar="K",
+                        help="folds of the cross-validation (default 5)")
     parser.add_argument("--grid", action="append", metavar="NAME=V1,V2,...",
                         help="values of one hyperparameter to search (repeat per hyperparameter; "
                              "default: a small grid per method)")
-    parser.add_argument("--max-iter", type=int, default=100, help="iterations per fit at most (default 100)")
-    parser.add_argument("--permutations", type=int, default=200,
+    parser.add_argument("--max-iter", type=bounded(int, 1), default=100,
+                        help="iterations per fit at most (default 100)")
+    parser.add_argument("--permutations", type=bounded(int, 0), default=200,
                         help="shuffles of the subjects for the permutation test (0 skips it; default 200)")
     parser.add_argument("--truth", metavar="FILE", help="truth.json of a simulated study: shades the true features")
     add_run_options(parser)
@@ -79,12 +80,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args, echo=print) -> dict:
     """Read, cross-validate, refit, test, write. Returns {"out", "best_params", "cv_test_corr", "p_value"}."""
-    check_output_dir(args.out, args.overwrite)
+    truth = preflight(args, "cca")
     grid = parse_grid(args.grid, args.method)
-    if args.cv < 2:
-        raise ValueError(f"--cv must be at least 2, got {args.cv}")
     log = ReadLog(echo)
     study = load_cca_study(args.bfile, args.qt, adjacency=args.adjacency, id_column=args.id_column,
+                           covariates_from_qt=args.covariates_from_qt,
                            missing=args.missing, log=log, **genotype_selection(args))
     X, Ys = study.X.to_numpy(), [Y.to_numpy() for Y in study.Ys]
     grid = grid or default_grid(args.method, X.shape[1], Ys[0].shape[1])
@@ -100,7 +100,6 @@ def run(args, echo=print) -> dict:
     echo("best setting: " + ", ".join(f"{k}={v:g}" for k, v in result.best_params.items()))
     settings = {"method": args.method, "grid": grid, "folds": args.cv, "max_iter": args.max_iter,
                 "permutations": args.permutations, "seed": args.seed, "device": str(device)}
-    truth = json.loads(Path(args.truth).read_text())["cca"] if args.truth else None
     with atomic_output_dir(args.out, args.overwrite) as folder:
         write_cca_outputs(best, folder, snp_ids=list(study.X.columns), regions=study.regions,
                           modalities=study.modalities, cv=result, permutation=permutation, inputs=log.lines,

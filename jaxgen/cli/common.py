@@ -6,7 +6,10 @@ import argparse
 import contextlib
 import sys
 
-__all__ = ["add_run_options", "device_scope", "fail", "printer"]
+__all__ = ["USER_ERRORS", "add_run_options", "device_scope", "fail", "interrupted", "printer"]
+
+# What a user's input or machine can cause: reported as "error: ..." without a traceback.
+USER_ERRORS = (ValueError, OSError, ImportError, FloatingPointError, KeyError, MemoryError)
 
 
 def add_run_options(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
@@ -19,6 +22,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, out: bool = True) -> Non
     parser.add_argument("--quiet", action="store_true", help="no progress bars or summaries, errors only")
     parser.add_argument("--platform", choices=("auto", "cpu", "gpu"), default="auto",
                         help="where JAX computes (default auto: a GPU when JAX sees one, else the CPU)")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the Python traceback")
 
 
 def printer(quiet: bool):
@@ -44,7 +48,25 @@ def device_scope(platform: str):
 
 
 def fail(command: str, err: BaseException) -> int:
-    """Print the one-line reason of a failed command on stderr; returns the exit status 1."""
+    """Print the one-line reason of a failed command on stderr; returns the exit status 1.
+
+    A user's error (:data:`USER_ERRORS`) reads ``error: <message>``; the device running out of memory
+    says so; anything else is a defect of jaxgen and says how to see and report its traceback.
+    """
     message = " ".join(str(err).split()) or type(err).__name__
+    if "RESOURCE_EXHAUSTED" in message or type(err) is MemoryError:  # not a refusal made before starting
+        message = ("out of memory: " + message[:300] + " — reduce the problem (--samples, --chains, SNPs, "
+                   "the grid) or use a device with more memory")
+    elif not isinstance(err, USER_ERRORS):
+        message = (f"internal error ({type(err).__name__}: {message}); run again with --debug for the traceback "
+                   "and please report it")
     print(f"jaxgen {command}: error: {message}", file=sys.stderr)
     return 1
+
+
+def interrupted(command: str, signal_name: str = "SIGINT", partial_output_removed: bool = False) -> int:
+    """Print one line for a run stopped by a signal; returns the shell's status for it (130 for SIGINT,
+    143 for SIGTERM)."""
+    what = "the partial output was removed" if partial_output_removed else "no output was written"
+    print(f"\njaxgen{' ' + command if command else ''}: stopped by {signal_name}; {what}", file=sys.stderr, flush=True)
+    return {"SIGINT": 130, "SIGTERM": 143}[signal_name]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +10,10 @@ import pandas as pd
 
 from jaxgen import lmm
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options, comma_list, genotype_selection
+from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_selection, preflight
 from jaxgen.data import standardize_columns
 from jaxgen.lmm.fit import METHODS
-from jaxgen.io import ReadLog, atomic_output_dir, check_output_dir, load_lmm_study
+from jaxgen.io import ReadLog, atomic_output_dir, load_lmm_study
 from jaxgen.reports import write_lmm_outputs
 
 __all__ = ["add_arguments", "run"]
@@ -30,10 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="kinship: a labelled square CSV, or 'grm' for the genomic relationship matrix")
     parser.add_argument("--method", choices=METHODS, default="gibbs",
                         help="gibbs (default: the custom blocked Gibbs kernel), nuts or svi")
-    parser.add_argument("--chains", type=int, default=4, help="chains, run vectorized (default 4)")
-    parser.add_argument("--warmup", type=int, default=500, help="warm-up sweeps per chain (default 500)")
-    parser.add_argument("--samples", type=int, default=1000, help="kept draws per chain (default 1000)")
-    parser.add_argument("--thin", type=int, default=1, help="keep every THIN-th draw (default 1)")
+    parser.add_argument("--chains", type=bounded(int, 1), default=4, help="chains, run vectorized (default 4)")
+    parser.add_argument("--warmup", type=bounded(int, 0), default=500, help="warm-up sweeps per chain (default 500)")
+    parser.add_argument("--samples", type=bounded(int, 1), default=1000, help="kept draws per chain (default 1000)")
+    parser.add_argument("--thin", type=bounded(int, 1), default=1, help="keep every THIN-th draw (default 1)")
     parser.add_argument("--test", choices=lmm.SNP_TESTS, default="omnibus",
                         help="SNP-level test: omnibus (default: Cauchy combination of cct, spatial and empirical), "
                              "cct (per-region score tests combined), spatial (whitened chi-square with the CAR "
@@ -41,17 +40,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "construction)")
     parser.add_argument("--heritability", choices=("per-region", "shared"), default="per-region",
                         help="null model of the score tests: one h2 per region (default) or one shared h2")
-    parser.add_argument("--alpha", type=float, default=0.05, help="family-wise level of the Bonferroni line (default 0.05)")
+    parser.add_argument("--alpha", type=bounded(float, 0, 1, low_open=True, high_open=True), default=0.05,
+                        help="family-wise level of the Bonferroni line (default 0.05)")
     parser.add_argument("--truth", metavar="FILE", help="truth.json of a simulated study: marks causal SNPs in plots")
     add_run_options(parser)
 
 
 def run(args, echo=print) -> dict:
     """Read, fit, write. Returns {"out", "n_significant", "top_snps"}."""
-    check_output_dir(args.out, args.overwrite)
+    truth = preflight(args, "lmm")
     log = ReadLog(echo)
     study = load_lmm_study(args.bfile, args.qt, covariates=args.covariates, adjacency=args.adjacency,
                            kinship=args.kinship, qt_columns=args.qt_columns, id_column=args.id_column,
+                           covariates_from_qt=args.covariates_from_qt,
                            missing=args.missing, log=log, **genotype_selection(args))
     adjacency = study.adjacency
     if adjacency is None:
@@ -71,7 +72,7 @@ def run(args, echo=print) -> dict:
     settings = {"method": args.method, "SNP test": args.test, "null model heritability": args.heritability,
                 "chains": args.chains, "warm-up": args.warmup, "samples": args.samples,
                 "thin": args.thin, "seed": args.seed, "device": str(device), "covariates": ", ".join(study.covariates)}
-    causal = json.loads(Path(args.truth).read_text())["lmm"]["causal_snps"] if args.truth else ()
+    causal = truth["causal_snps"] if truth else ()
     with atomic_output_dir(args.out, args.overwrite) as folder:
         write_lmm_outputs(result, folder, snps=study.genotypes.snps, inputs=log.lines, settings=settings,
                           alpha=args.alpha, causal_snps=causal, test=args.test)

@@ -8,7 +8,9 @@ import sys
 import warnings
 from importlib import import_module
 
-from jaxgen.cli.common import fail, printer
+from jaxgen.cli.common import fail, interrupted, printer
+from jaxgen.cli.signals import install_stop_handlers
+from jaxgen.data.values import ExtremeValueWarning
 
 __all__ = ["main", "run_command"]
 
@@ -38,16 +40,26 @@ def _run(args: argparse.Namespace, echo=None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (1 with a one-line reason on stderr on error)."""
+    """Run the command line; returns the exit status: 0, or 1 with a one-line reason on stderr (any
+    error: a Python traceback only with ``--debug``), 2 for a malformed command line (argparse), or
+    130 after Ctrl-C."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     default_format = warnings.formatwarning
     with warnings.catch_warnings():  # warnings (e.g. the convergence gate) show even with --quiet
         warnings.simplefilter("default")
+        # the file readers already named these values by file, column and subject
+        warnings.filterwarnings("ignore", category=ExtremeValueWarning, module=r"jaxgen\.(lmm|cca)\.data")
         warnings.formatwarning = lambda message, category, *rest: f"jaxgen: warning: {message}\n"
         try:
             _run(args)
-        except (ValueError, OSError, ImportError, FloatingPointError, KeyError) as err:
+        except Exception as err:
+            if args.debug:
+                raise
             return fail(args.command, err)
+        except KeyboardInterrupt:
+            if args.debug:
+                raise
+            return interrupted(args.command)
         finally:
             warnings.formatwarning = default_format
     return 0
@@ -59,12 +71,14 @@ def entry() -> int:
     On CPU the CCA grid and the permutation batches are sharded over the devices (see
     :mod:`jaxgen.cca.batch`), so each core runs a slice; everything else runs on the first device.
     Set ``JAX_NUM_CPU_DEVICES`` to choose another count. This must happen before JAX starts, which
-    is why it is done here and not in :func:`main` (which tests and notebooks call in-process).
+    is why it is done here and not in :func:`main` (which tests and notebooks call in-process); so
+    is the clean stop on SIGINT/SIGTERM (:mod:`jaxgen.cli.signals`).
     """
     if "JAX_NUM_CPU_DEVICES" not in os.environ:
         import jax
 
         jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
+    install_stop_handlers(next((a for a in sys.argv[1:] if a in COMMANDS), ""))
     return main()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from jaxgen.cli.common import add_run_options
+from jaxgen.cli.inputs import bounded
 from jaxgen.data import simulate_study
 from jaxgen.io import atomic_output_dir
 from jaxgen.io.simulated import write_study
@@ -15,14 +16,20 @@ HELP = "write a synthetic study with known truth (PLINK, QT tables, covariates, 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--subjects", type=int, default=500, metavar="N", help="subjects, in families of 4 (default 500)")
-    parser.add_argument("--snps", type=int, default=100, metavar="P", help="SNPs (default 100)")
-    parser.add_argument("--regions", type=int, default=16, metavar="C", help="brain regions on a lattice (default 16)")
-    parser.add_argument("--causal", type=int, default=5, help="causal SNPs of the spatial LMM (default 5)")
-    parser.add_argument("--rho", type=float, default=0.8, help="spatial CAR correlation in [0, 1) (default 0.8)")
-    parser.add_argument("--h2", type=float, default=0.3, help="kinship share of the residual (default 0.3)")
-    parser.add_argument("--effect", type=float, default=0.15, help="causal effect per standardized SNP (default 0.15)")
-    parser.add_argument("--ccc", type=float, nargs="+", default=[0.9, 0.5, 0.1], metavar="R",
+    parser.add_argument("--subjects", type=bounded(int, 8), default=500, metavar="N",
+                        help="subjects, in families of 4 (default 500)")
+    parser.add_argument("--snps", type=bounded(int, 2), default=100, metavar="P", help="SNPs (default 100)")
+    parser.add_argument("--regions", type=bounded(int, 2), default=16, metavar="C",
+                        help="brain regions on a lattice (default 16)")
+    parser.add_argument("--causal", type=bounded(int, 0), default=5, help="causal SNPs of the spatial LMM (default 5)")
+    parser.add_argument("--rho", type=bounded(float, 0, 1, high_open=True), default=0.8,
+                        help="spatial CAR correlation in [0, 1) (default 0.8)")
+    parser.add_argument("--h2", type=bounded(float, 0, 1, high_open=True), default=0.3,
+                        help="kinship share of the residual (default 0.3)")
+    parser.add_argument("--effect", type=bounded(float), default=0.15,
+                        help="causal effect per standardized SNP (default 0.15)")
+    parser.add_argument("--ccc", type=bounded(float, 0, 1, low_open=True, high_open=True), nargs="+",
+                        default=[0.9, 0.5, 0.1], metavar="R",
                         help="canonical correlation of each imaging modality (1 to 3 values; default 0.9 0.5 0.1)")
     add_run_options(parser)
 

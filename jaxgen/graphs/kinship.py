@@ -7,19 +7,31 @@ import numpy as np
 __all__ = ["genomic_relationship", "kinship_eigen"]
 
 
-def genomic_relationship(dosages) -> np.ndarray:
-    """The GRM (n, n) = Z Zᵀ / p of dosages (n, p), each SNP centred at 2f and scaled by √(2f(1 − f)).
+def genomic_relationship(dosages, *, frequency=None, called=None) -> np.ndarray:
+    """The GRM (n, n) of dosages (n, p): each SNP centred at 2f and scaled by √(2f(1 − f)), then
+    G_ij = Σ_k z_ik z_jk / N_ij.
 
-    f is the SNP's sample allele frequency (the GCTA/Yang et al. 2011 standardization); monomorphic
-    SNPs must be removed first.
+    frequency : (p,) allele frequencies f of the counted allele (default: the sample's, X̄/2; the
+        GCTA/Yang et al. 2011 standardization). PLINK uses the founders' frequencies.
+    called : (n, p) bool, the calls that were made. Without it N_ij = p; with it a missing call adds
+        nothing and N_ij counts the SNPs called in both i and j — PLINK's ``--make-rel`` rule.
+    Monomorphic SNPs must be removed first.
     """
     X = np.asarray(dosages, dtype=float)
-    frequency = X.mean(axis=0) / 2.0
+    frequency = X.mean(axis=0) / 2.0 if frequency is None else np.asarray(frequency, dtype=float)
     scale = np.sqrt(2.0 * frequency * (1.0 - frequency))
     if not np.all(scale > 0):
         raise ValueError(f"genotypes have {int(np.sum(~(scale > 0)))} monomorphic SNPs; drop them before the GRM")
     Z = (X - 2.0 * frequency) / scale
-    return Z @ Z.T / X.shape[1]
+    if called is None:
+        return Z @ Z.T / X.shape[1]
+    C = np.asarray(called, dtype=float)
+    Z = np.where(C > 0, Z, 0.0)
+    pairs = C @ C.T
+    if not np.all(pairs > 0):
+        i, j = np.argwhere(~(pairs > 0))[0]
+        raise ValueError(f"subjects {i} and {j} have no SNP called in both: their relationship is undefined")
+    return Z @ Z.T / pairs
 
 
 def kinship_eigen(kinship, n: int, name: str = "kinship") -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import pandas as pd
 from jaxgen.graphs import kinship_eigen, validate_adjacency
 from jaxgen.io.errors import InputError
 from jaxgen.io.log import ReadLog
-from jaxgen.io.tables import read_table
+from jaxgen.io.tables import encoding_and_header, read_table
 
 __all__ = ["read_adjacency", "read_kinship"]
 
@@ -30,7 +30,7 @@ def read_adjacency(path: str | Path, *, regions: Sequence[str] | None = None,
     no isolated region; every failure raises InputError naming the file and the regions.
     """
     log = log or ReadLog()
-    raw = _raw_cells(path)
+    raw = _raw_cells(path, log)
     A, names = _matrix(raw, path) if _is_matrix(raw) else _edges(raw, path)
     if regions is not None:
         A, names = _reordered(A, names, list(regions), path)
@@ -45,13 +45,15 @@ def read_adjacency(path: str | Path, *, regions: Sequence[str] | None = None,
 _EDGE_HEADERS = {"region_a", "region_b", "region1", "region2", "from", "to", "source", "target", "node1", "node2"}
 
 
-def _raw_cells(path) -> pd.DataFrame:
+def _raw_cells(path, log: ReadLog) -> pd.DataFrame:
     """Every cell of a delimited file as a stripped string (no header, no index)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
+    encoding, _ = encoding_and_header(path, log)
     try:
-        raw = pd.read_csv(path, sep=None, engine="python", header=None, dtype=str, skipinitialspace=True)
+        raw = pd.read_csv(path, sep=None, engine="python", header=None, dtype=str, skipinitialspace=True,
+                          encoding=encoding)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as err:
         raise InputError(path, f"not a readable table: {err}") from None
     return raw.apply(lambda column: column.str.strip())
@@ -120,15 +122,19 @@ def read_kinship(path: str | Path, subject_ids: Sequence[str], log: ReadLog | No
     It must be symmetric and positive semi-definite on the subjects used.
     """
     log = log or ReadLog()
-    table = read_table(path)
+    table = read_table(path, log=log)
     if set(table.index) != set(table.columns):
         raise InputError(path, "a kinship file must be a square table whose header row and first column "
                          "list the same subject ids")
     missing = [s for s in subject_ids if s not in table.index]
     if missing:
         raise InputError(path, f"{len(missing)} subjects have no kinship row: {', '.join(missing[:5])}")
-    values = table.loc[list(subject_ids), list(subject_ids)].apply(lambda c: pd.to_numeric(c, errors="coerce"))
-    K = values.to_numpy(dtype=float)
+    cells = table.loc[list(subject_ids), list(subject_ids)]
+    K = cells.apply(lambda c: pd.to_numeric(c, errors="coerce")).to_numpy(dtype=float)
+    if not np.all(np.isfinite(K)):
+        i, j = np.argwhere(~np.isfinite(K))[0]
+        raise InputError(path, f"kinship entry ({subject_ids[i]}, {subject_ids[j]}) is not a finite number: "
+                         f"{cells.iloc[i, j]!r}")
     try:
         kinship_eigen(K, len(subject_ids), name="kinship")
     except ValueError as err:

@@ -3,6 +3,16 @@
 Dosages count allele 1 (PLINK's A1) per subject: 0, 1 or 2. Reading imputes missing calls by the
 SNP's mean dosage, drops monomorphic SNPs and SNPs under a minor-allele-frequency threshold, and logs
 every count.
+
+PLINK's conventions (checked against PLINK 1.9 and 2 in the tests):
+
+- allele frequencies, and so the MAF filter, count founders only — subjects whose .fam father and
+  mother are both ``0`` — unless ``nonfounders=True`` (PLINK's ``--nonfounders``); a fileset without
+  founders uses everyone. Frequencies are computed on the whole fileset, before subjects are aligned
+  with the other inputs;
+- the missing calls are kept as a mask (``Genotypes.missing``), so that the GRM can divide each pair
+  by its own count of jointly called SNPs as PLINK's ``--make-rel`` does
+  (:func:`jaxgen.graphs.genomic_relationship`).
 """
 
 from __future__ import annotations
@@ -28,13 +38,16 @@ class Genotypes:
 
     dosages : (n, p) float64 copies of allele 1, missing calls mean-imputed.
     subject_ids : (n,) individual ids (PLINK IID); family_ids : (n,) FID.
-    snps : DataFrame with p rows: snp, chromosome, position, allele_1, allele_2, maf, missing_rate.
+    snps : DataFrame with p rows: snp, chromosome, position, allele_1, allele_2, a1_frequency (of
+        allele 1, over founders by default), maf, missing_rate.
+    missing : (n, p) bool, the calls that were missing (and imputed).
     """
 
     dosages: np.ndarray
     subject_ids: list[str]
     family_ids: list[str]
     snps: pd.DataFrame
+    missing: np.ndarray | None = None
 
     @property
     def snp_ids(self) -> list[str]:
@@ -45,7 +58,8 @@ class Genotypes:
         row = {s: i for i, s in enumerate(self.subject_ids)}
         rows = np.array([row[s] for s in subject_ids], dtype=int)
         return replace(self, dosages=self.dosages[rows], subject_ids=list(subject_ids),
-                       family_ids=[self.family_ids[i] for i in rows])
+                       family_ids=[self.family_ids[i] for i in rows],
+                       missing=None if self.missing is None else self.missing[rows])
 
     def frame(self) -> pd.DataFrame:
         """Dosages as a DataFrame (subjects × SNP ids)."""
@@ -60,13 +74,14 @@ def plink_prefix(path: str | Path) -> Path:
 
 def read_plink(prefix: str | Path, *, maf_min: float = 0.01, snps: Sequence[str] | None = None,
                chromosome: str | None = None, start: int | None = None, end: int | None = None,
-               log: ReadLog | None = None) -> Genotypes:
+               nonfounders: bool = False, log: ReadLog | None = None) -> Genotypes:
     """Read a PLINK fileset with quality control.
 
     Parameters
     ----------
     prefix : path of the fileset without suffix (a ``.bed`` path is accepted too).
     maf_min : SNPs with minor-allele frequency below it are dropped (monomorphic ones always).
+    nonfounders : compute allele frequencies over every subject, not over founders only (PLINK's default).
     snps : keep only these SNP ids (an unknown id is an error).
     chromosome, start, end : keep only SNPs on this chromosome within [start, end] base pairs.
     log : where the counts of what was read, imputed and dropped go.
@@ -76,11 +91,13 @@ def read_plink(prefix: str | Path, *, maf_min: float = 0.01, snps: Sequence[str]
     bed = _bed_file(prefix)
     if not 0 <= maf_min < 0.5:
         raise ValueError(f"maf_min must lie in [0, 0.5), got {maf_min}")
+    _check_layout(prefix)
     try:
         with _open_bed(bed) as reader:
             table = _snp_table(reader)
             subject_ids = [str(s) for s in reader.iid]
             family_ids = [str(s) for s in reader.fid]
+            founders = (np.asarray(reader.father, dtype=str) == "0") & (np.asarray(reader.mother, dtype=str) == "0")
             keep = _selected_snps(table, bed, snps, chromosome, start, end)
             dosages = reader.read(index=np.s_[:, keep], dtype="float64")
     except InputError:
@@ -91,7 +108,15 @@ def read_plink(prefix: str | Path, *, maf_min: float = 0.01, snps: Sequence[str]
     _check_unique(table["snp"].tolist(), prefix.with_suffix(".bim"), "SNP")
     table = table.iloc[keep].reset_index(drop=True)
     log.add(f"{bed}: {len(subject_ids)} subjects, {len(table)} SNPs selected")
-    return _quality_control(Genotypes(dosages, subject_ids, family_ids, table), maf_min, bed, log)
+    counted = np.ones(len(subject_ids), bool) if nonfounders else founders
+    if not counted.any():
+        log.add(f"{prefix.with_suffix('.fam')}: no founder (every subject has a parent in the .fam); allele "
+                "frequencies count every subject")
+        counted = np.ones(len(subject_ids), bool)
+    elif not counted.all():
+        log.add(f"{prefix.with_suffix('.fam')}: allele frequencies and the MAF filter count the {int(counted.sum())} "
+                f"founders of {len(subject_ids)} subjects (PLINK's rule; nonfounders=True counts everyone)")
+    return _quality_control(Genotypes(dosages, subject_ids, family_ids, table), maf_min, counted, bed, log)
 
 
 def _bed_file(prefix: Path) -> Path:
@@ -99,6 +124,47 @@ def _bed_file(prefix: Path) -> Path:
     if missing:
         raise InputError(prefix.with_suffix(".bed"), f"PLINK fileset incomplete, missing {', '.join(missing)}")
     return prefix.with_suffix(".bed")
+
+
+_MAGIC = b"\x6c\x1b"
+
+
+def _check_layout(prefix: Path) -> None:
+    """Refuse a .bed that does not hold exactly the .fam's subjects × the .bim's SNPs.
+
+    The layout (SNP-major PLINK 1): 3 header bytes 6c 1b 01, then per SNP ⌈n/4⌉ bytes, 2 bits per
+    subject, the bits after the last subject zero. A .fam a few lines short can still fit the size,
+    so those padding bits are checked too.
+    """
+    bed, bim, fam = (prefix.with_suffix(s) for s in _SUFFIXES)
+    n, p = _count_lines(fam), _count_lines(bim)
+    with bed.open("rb") as handle:
+        header = handle.read(3)
+    if header[:2] != _MAGIC:
+        raise InputError(bed, f"not a PLINK 1 .bed file: it starts with bytes {header.hex(' ') or '(none)'}, not "
+                         "6c 1b 01 (a PLINK 2 .pgen or another format? convert it with plink2 --make-bed)")
+    if header[2:] != b"\x01":
+        raise InputError(bed, "an individual-major .bed (PLINK's old format); rewrite it SNP-major with "
+                         "plink1.9 --bfile PREFIX --make-bed --out NEW")
+    per_snp = -(-n // 4)
+    expected, size = 3 + p * per_snp, bed.stat().st_size
+    if size != expected:
+        shape = "shorter (truncated?)" if size < expected else "longer"
+        raise InputError(bed, f"has {size} bytes but the {n} subjects of {fam.name} and {p} SNPs of {bim.name} need "
+                         f"3 + {p} × {per_snp} = {expected}: the .bed is {shape}, or the .fam or .bim belongs to "
+                         "another fileset")
+    if n % 4 and p:
+        last_bytes = np.memmap(bed, dtype=np.uint8, mode="r", offset=3, shape=(p, per_snp))[:, -1]
+        padding = 0xFF & ~((1 << (2 * (n % 4))) - 1)
+        if np.any(last_bytes & padding):
+            raise InputError(fam, f"lists {n} subjects but {bed.name} holds genotypes after the last of them: "
+                             "a line of the .fam is missing, or it belongs to another fileset")
+
+
+def _count_lines(path: Path) -> int:
+    """Non-blank lines of a text file."""
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
 
 
 def _open_bed(bed: Path):
@@ -138,20 +204,20 @@ def _selected_snps(table, bed, snps, chromosome, start, end) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def _quality_control(genotypes: Genotypes, maf_min: float, bed: Path, log: ReadLog) -> Genotypes:
-    """Mean-impute missing calls, then drop monomorphic and rare SNPs; log each count."""
+def _quality_control(genotypes: Genotypes, maf_min: float, counted: np.ndarray, bed: Path,
+                     log: ReadLog) -> Genotypes:
+    """Mean-impute missing calls, then drop monomorphic and rare SNPs; log each count.
+    counted : (n,) bool, the subjects whose called genotypes give the allele frequencies."""
     X = genotypes.dosages
     missing = np.isnan(X)
-    called = (~missing).sum(axis=0)
-    mean = np.divide(np.where(missing, 0.0, X).sum(axis=0), called, out=np.full(X.shape[1], np.nan),
-                     where=called > 0)
+    mean = _called_mean(X, missing)
     if missing.any():
         X = np.where(missing, mean, X)
         log.add(f"{bed}: {int(missing.sum())} missing calls in {int(missing.any(axis=0).sum())} SNPs "
                 "imputed by the SNP's mean dosage")
-    frequency = mean / 2.0
+    frequency = _called_mean(genotypes.dosages[counted], missing[counted]) / 2.0
     maf = np.minimum(frequency, 1.0 - frequency)
-    snps = genotypes.snps.assign(maf=maf, missing_rate=missing.mean(axis=0))
+    snps = genotypes.snps.assign(a1_frequency=frequency, maf=maf, missing_rate=missing.mean(axis=0))
     monomorphic = ~(X.std(axis=0) > 0)
     rare = ~monomorphic & (maf < maf_min)
     for mask, why in ((monomorphic, "monomorphic (or never called)"), (rare, f"with MAF < {maf_min}")):
@@ -162,7 +228,14 @@ def _quality_control(genotypes: Genotypes, maf_min: float, bed: Path, log: ReadL
     if not keep.any():
         raise InputError(bed, f"no SNP left after quality control (MAF >= {maf_min}, polymorphic)")
     log.add(f"{bed}: {int(keep.sum())} SNPs kept")
-    return replace(genotypes, dosages=X[:, keep], snps=snps[keep].reset_index(drop=True))
+    return replace(genotypes, dosages=X[:, keep], snps=snps[keep].reset_index(drop=True), missing=missing[:, keep])
+
+
+def _called_mean(X: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Mean (p,) of each column of X (n, p) over its called entries (NaN for a column never called)."""
+    called = (~missing).sum(axis=0)
+    return np.divide(np.where(missing, 0.0, X).sum(axis=0), called, out=np.full(X.shape[1], np.nan),
+                     where=called > 0)
 
 
 def _check_unique(ids: list[str], path: Path, what: str) -> None:
@@ -175,11 +248,12 @@ def _check_unique(ids: list[str], path: Path, what: str) -> None:
 def write_plink(prefix: str | Path, dosages, subject_ids: Sequence[str], snp_ids: Sequence[str], *,
                 family_ids: Sequence[str] | None = None, chromosome: Sequence[str] | None = None,
                 positions: Sequence[int] | None = None,
-                alleles: tuple[Sequence[str], Sequence[str]] | None = None) -> Path:
+                alleles: tuple[Sequence[str], Sequence[str]] | None = None,
+                parents: tuple[Sequence[str], Sequence[str]] | None = None) -> Path:
     """Write dosages (n, p) of allele 1 (0/1/2, NaN for missing) as ``prefix.bed/.bim/.fam``.
 
-    Defaults: each subject its own family, chromosome 1, positions 1000, 2000, …, alleles A/G.
-    Returns the ``.bed`` path.
+    Defaults: each subject its own family, chromosome 1, positions 1000, 2000, …, alleles A/G, no
+    parents (``parents`` = (father ids, mother ids), "0" for none). Returns the ``.bed`` path.
     """
     try:
         from bed_reader import to_bed
@@ -195,5 +269,7 @@ def write_plink(prefix: str | Path, dosages, subject_ids: Sequence[str], snp_ids
                   "chromosome": list(chromosome or ["1"] * p),
                   "bp_position": list(positions if positions is not None else 1000 * np.arange(1, p + 1)),
                   "allele_1": list(allele_1), "allele_2": list(allele_2)}
+    if parents is not None:
+        properties["father"], properties["mother"] = list(parents[0]), list(parents[1])
     to_bed(bed, X, properties=properties)
     return bed

@@ -19,7 +19,8 @@ from jaxgen.io.errors import InputError
 from jaxgen.io.graphs import read_adjacency, read_kinship
 from jaxgen.io.log import ReadLog
 from jaxgen.io.plink import Genotypes, plink_prefix, read_plink
-from jaxgen.io.tables import read_covariates, read_qt_table
+from jaxgen.io.tables import read_covariates, read_qt_table, read_table
+from jaxgen.runtime import require_memory
 
 __all__ = ["CCAStudy", "LMMStudy", "load_cca_study", "load_lmm_study"]
 
@@ -64,34 +65,45 @@ class CCAStudy:
 
 
 def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path | None = None,
+                   covariates_from_qt: Sequence[str] | None = None,
                    adjacency: str | Path | None = None, kinship: str | Path | None = None,
                    qt_columns: Sequence[str] | None = None, id_column: str | None = None,
                    missing: str = "error", maf_min: float = 0.01, snps: Sequence[str] | None = None,
                    chromosome: str | None = None, start: int | None = None, end: int | None = None,
-                   log: ReadLog | None = None) -> LMMStudy:
+                   nonfounders: bool = False, log: ReadLog | None = None) -> LMMStudy:
     """Read and align the inputs of a spatial LMM analysis.
 
     bfile : PLINK prefix; qt : QT table; covariates : covariate table (an intercept is always added);
+    covariates_from_qt : columns of the QT table used as covariates, not as QTs (FreeSurfer's eTIV …);
     adjacency : region graph file — its regions pick the QT columns (others are reported and left
     out); kinship : a kinship file, ``"grm"`` for the GRM of the genotypes, or None.
-    qt_columns, id_column, missing : see :func:`read_qt_table`; maf_min, snps, chromosome, start, end :
-    see :func:`read_plink`.
+    qt_columns, id_column, missing : see :func:`read_qt_table`; maf_min, snps, chromosome, start, end,
+    nonfounders : see :func:`read_plink`.
     """
     log = log or ReadLog()
-    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end, log=log)
+    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+                           nonfounders=nonfounders, log=log)
     Y = read_qt_table(qt, id_column=id_column, columns=qt_columns, missing=missing, log=log)
+    Y = Y.drop(columns=[c for c in covariates_from_qt or () if c in Y.columns])
     A = None
     if adjacency is not None:
         A, regions = _adjacency_over(Y, adjacency, log)
         Y = Y[regions]
-    C = None if covariates is None else read_covariates(covariates, id_column=id_column, missing=missing, log=log)
+    tables = {}
+    if covariates is not None:
+        tables[str(covariates)] = read_covariates(covariates, id_column=id_column, missing=missing, log=log)
+    if covariates_from_qt:
+        tables[str(qt)] = _qt_covariates([qt], covariates_from_qt, id_column, missing, log)
     sources = {str(genotypes_path(bfile)): genotypes.subject_ids, str(qt): list(Y.index)}
-    if C is not None:
-        sources[str(covariates)] = list(C.index)
+    sources.update({f"{name} (covariates)" if name == str(qt) else name: list(C.index) for name, C in tables.items()})
     subjects = align_subjects(sources, log)
     genotypes = genotypes.select_subjects(subjects)
     design = pd.DataFrame({"intercept": 1.0}, index=pd.Index(subjects, name="subject"))
-    if C is not None:
+    for name, C in tables.items():
+        clash = [c for c in C.columns if c in design.columns]
+        if clash:
+            raise InputError(name, f"covariates {', '.join(clash)} are given twice (by --covariates and "
+                             "--covariates-from-qt)")
         design = design.join(C.loc[subjects])
     K = _kinship(kinship, genotypes, subjects, log)
     return LMMStudy(Y=Y.loc[subjects], X=genotypes.frame(), covariates=design, adjacency=A, kinship=K,
@@ -99,22 +111,28 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
 
 
 def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,
-                   id_column: str | None = None, missing: str = "error", maf_min: float = 0.01,
+                   covariates_from_qt: Sequence[str] | None = None, id_column: str | None = None,
+                   missing: str = "error", maf_min: float = 0.01,
                    snps: Sequence[str] | None = None, chromosome: str | None = None, start: int | None = None,
-                   end: int | None = None, log: ReadLog | None = None) -> CCAStudy:
+                   end: int | None = None, nonfounders: bool = False, log: ReadLog | None = None) -> CCAStudy:
     """Read and align the inputs of a multi-task CCA: genotypes and K QT tables (one per modality).
 
     The modalities must measure the same regions. Column names may carry a measure suffix shared by
     the whole table (FreeSurfer's ``lh_bankssts_thickness``); it is removed before matching, and
     regions missing from some table are reported and left out. With ``adjacency``, its regions pick
-    the columns and it gives the brain-network Laplacian Ly.
+    the columns and it gives the brain-network Laplacian Ly. ``covariates_from_qt`` names columns of
+    the QT tables (FreeSurfer's eTIV …, each taken from the first table holding it) that are
+    regressed out of every modality (least squares with an intercept, on the aligned subjects).
     """
     log = log or ReadLog()
     if len(qts) < 1:
         raise ValueError("give at least one QT table (one per imaging modality)")
-    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end, log=log)
-    tables = [_strip_measure_suffix(read_qt_table(q, id_column=id_column, missing=missing, log=log), q, log)
+    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+                           nonfounders=nonfounders, log=log)
+    tables = [_strip_measure_suffix(read_qt_table(q, id_column=id_column, missing=missing, log=log)
+                                    .drop(columns=list(covariates_from_qt or ()), errors="ignore"), q, log)
               for q in qts]
+    C = None if not covariates_from_qt else _qt_covariates(qts, covariates_from_qt, id_column, missing, log)
     regions = [r for r in tables[0].columns if all(r in t.columns for t in tables[1:])]
     for q, table in zip(qts, tables):
         left_out = [r for r in table.columns if r not in regions]
@@ -128,10 +146,41 @@ def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: s
         raise InputError(None, f"the QT tables share {len(regions)} region columns; multi-task CCA needs at least 2")
     sources = {str(genotypes_path(bfile)): genotypes.subject_ids}
     sources.update({str(q): list(t.index) for q, t in zip(qts, tables)})
+    if C is not None:
+        sources["covariates from the QT tables"] = list(C.index)
     subjects = align_subjects(sources, log)
     genotypes = genotypes.select_subjects(subjects)
-    return CCAStudy(X=genotypes.frame(), Ys=[t.loc[subjects, regions] for t in tables],
-                    modalities=[Path(q).stem for q in qts], Ly=Ly, genotypes=genotypes, log=log)
+    Ys = [t.loc[subjects, regions] for t in tables]
+    if C is not None:
+        Ys = [_residualized(Y, C.loc[subjects]) for Y in Ys]
+        log.add(f"covariates {', '.join(C.columns)} regressed out of every modality (with an intercept)")
+    return CCAStudy(X=genotypes.frame(), Ys=Ys, modalities=[Path(q).stem for q in qts], Ly=Ly,
+                    genotypes=genotypes, log=log)
+
+
+def _qt_covariates(qts, names, id_column, missing, log) -> pd.DataFrame:
+    """The columns ``names`` of the QT tables as covariates, each from the first table that has it."""
+    found = {}
+    for q in qts:
+        header = read_table(q, id_column=id_column).columns
+        wanted = [name for name in names if name in header and name not in found]
+        if wanted:
+            found.update(dict.fromkeys(wanted, q))
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        raise InputError(qts[0] if len(qts) == 1 else None,
+                         f"--covariates-from-qt: no column {', '.join(unknown)} in the QT table"
+                         f"{'' if len(qts) == 1 else 's ' + ', '.join(map(str, qts))}")
+    parts = [read_covariates(q, id_column=id_column, columns=[n for n in names if found[n] == q], missing=missing,
+                             log=log) for q in dict.fromkeys(found.values())]
+    return pd.concat(parts, axis=1, join="inner")
+
+
+def _residualized(Y: pd.DataFrame, C: pd.DataFrame) -> pd.DataFrame:
+    """Y (n, q) minus its least-squares fit on [1, C] (n, m)."""
+    design = np.column_stack([np.ones(len(C)), C.to_numpy()])
+    coef, *_ = np.linalg.lstsq(design, Y.to_numpy(), rcond=None)
+    return Y - design @ coef
 
 
 def genotypes_path(bfile: str | Path) -> Path:
@@ -179,6 +228,11 @@ def _kinship(kinship, genotypes: Genotypes, subjects: list[str], log: ReadLog) -
     if kinship is None:
         return None
     if str(kinship).lower() == "grm":
-        log.add(f"kinship: genomic relationship matrix of the {genotypes.dosages.shape[1]} SNPs after QC")
-        return genomic_relationship(genotypes.dosages)
+        n, p = genotypes.dosages.shape
+        require_memory(8.0 * (3 * n * p + 2 * n * n), f"the genomic relationship matrix of {n} subjects and {p} SNPs",
+                       "use fewer SNPs for the GRM, or give a kinship file", host=True)
+        log.add(f"kinship: genomic relationship matrix of the {p} SNPs after QC (PLINK's --make-rel rule: "
+                "founders' allele frequencies, each pair over its jointly called SNPs)")
+        return genomic_relationship(genotypes.dosages, frequency=genotypes.snps["a1_frequency"].to_numpy(),
+                                    called=None if genotypes.missing is None else ~genotypes.missing)
     return read_kinship(kinship, subjects, log)

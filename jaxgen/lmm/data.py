@@ -13,7 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgen.data.align import align_columns, align_rows
 from jaxgen.data.standardize import standardize_columns
+from jaxgen.data.values import checked_matrix
 from jaxgen.graphs import CARSpectrum, kinship_eigen, validate_adjacency
 
 __all__ = ["LMMData", "prepare_data"]
@@ -58,17 +60,29 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
 
     Y : (n, c) QTs; X : (n, p) SNP dosages; adjacency : (c, c); covariates : (n, m) with an intercept
     column (default: intercept only); kinship : (n, n) PSD relationship matrix, optional.
+    pandas inputs are paired by their index (a kinship by index and columns), a labelled adjacency by
+    Y's columns (:mod:`jaxgen.data.align`); every value must be finite and small enough to
+    standardize in ``dtype``, and extreme outliers in Y are warned about (:mod:`jaxgen.data.values`).
     Returns the LMMData and a dict with the SNP means and sds (to report effects per allele).
     """
-    Y = _finite_matrix(Y, "Y")
-    X = _finite_matrix(X, "X")
+    dtype = dtype or jnp.result_type(float)
+    inputs, subjects = align_rows({"Y": Y, "X": X, "covariates": covariates, "kinship": kinship}, square=["kinship"])
+    Y, X, covariates, kinship = (inputs[k] for k in ("Y", "X", "covariates", "kinship"))
+    regions = list(Y.columns) if hasattr(Y, "columns") else None
+    adjacency = align_columns(adjacency, regions, "adjacency", "Y's columns", square=True)
+
+    def matrix(values, name, screen=False):
+        return checked_matrix(values, name, rows=subjects, columns=getattr(values, "columns", None), dtype=dtype,
+                              screen=screen)
+
+    Y, X = matrix(Y, "Y", screen=True), matrix(X, "X")
     n, c = Y.shape
     if X.shape[0] != n:
         raise ValueError(f"X has {X.shape[0]} rows (subjects) but Y has {n}")
     A = validate_adjacency(adjacency)
     if A.shape[0] != c:
         raise ValueError(f"adjacency is {A.shape[0]} x {A.shape[0]} but Y has {c} QT columns (regions)")
-    C = np.ones((n, 1)) if covariates is None else _finite_matrix(covariates, "covariates")
+    C = np.ones((n, 1)) if covariates is None else matrix(covariates, "covariates")
     if C.shape[0] != n:
         raise ValueError(f"covariates has {C.shape[0]} rows but Y has {n}")
     if np.linalg.matrix_rank(C) < C.shape[1]:
@@ -77,9 +91,8 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     W = np.column_stack([C, X_std])
     lam = None
     if kinship is not None:
-        lam, U = kinship_eigen(_finite_matrix(kinship, "kinship"), n)
+        lam, U = kinship_eigen(matrix(kinship, "kinship"), n)
         Y, W = U.T @ Y, U.T @ W
-    dtype = dtype or jnp.result_type(float)
     data = LMMData(Y=jnp.asarray(Y, dtype), W=jnp.asarray(W, dtype),
                    kinship_eigenvalues=None if lam is None else jnp.asarray(lam, dtype),
                    adjacency=jnp.asarray(A, dtype),
@@ -87,18 +100,3 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
                    n_covariates=C.shape[1])
     return data, {"snp_mean": mean, "snp_sd": sd}
 
-
-def _finite_matrix(values, name):
-    """``values`` as a float (rows, cols) NumPy array without NaN or inf, else ValueError."""
-    try:
-        M = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be numeric: {err}") from None
-    if M.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix, got shape {M.shape}")
-    bad = ~np.isfinite(M)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise ValueError(f"{name} has {int(bad.sum())} missing or non-finite values, the first at row {i}, "
-                         f"column {j} ({M[i, j]}); impute or drop them first")
-    return M

@@ -6,13 +6,14 @@ import time
 
 import jax
 import numpy as np
+import pandas as pd
 
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.driver import run_gibbs_chains
 from jaxgen.lmm.model import spatial_lmm_model
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.result import LMMResult
-from jaxgen.runtime import single_threaded_blas
+from jaxgen.runtime import require_memory, single_threaded_blas
 
 __all__ = ["fit"]
 
@@ -29,7 +30,9 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     Parameters
     ----------
     Y : (n, c) QTs (a DataFrame's columns name the regions); X : (n, p) SNP dosages (a DataFrame's
-        columns name the SNPs); adjacency : (c, c) region graph.
+        columns name the SNPs); adjacency : (c, c) region graph. pandas inputs (Y, X, covariates,
+        a kinship labelled by index and columns) are paired by subject id, not by position, and
+        refused when their ids differ; a labelled adjacency is reordered to Y's columns.
     covariates : (n, m) with an intercept column (default: intercept only).
     kinship : (n, n) PSD relationship matrix; without it the population term is absent (h² = 0).
     method : "gibbs" (the custom blocked Gibbs kernel), "nuts" (NumPyro NUTS on the same model) or
@@ -56,11 +59,13 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     if heritability not in ("per-region", "shared"):
         raise ValueError(f"heritability must be 'per-region' or 'shared', got {heritability!r}")
     priors = priors or Priors()
+    Y, X, covariates = (v.to_frame() if isinstance(v, pd.Series) else v for v in (Y, X, covariates))
     if not 0 <= priors.rho_max < 1:
         raise ValueError(f"priors.rho_max must lie in [0, 1) for a proper CAR model, got {priors.rho_max}")
     snp_ids = _labels(snp_ids, X, "snp", np.shape(X)[1] if np.ndim(X) == 2 else 0)
     region_names = _labels(region_names, Y, "region", np.shape(Y)[1] if np.ndim(Y) == 2 else 0)
     covariate_names = _labels(None, covariates, "covariate", 1 if covariates is None else np.shape(covariates)[1])
+    _check_memory(np.shape(Y), np.shape(X), len(covariate_names), kinship is not None, num_chains, num_samples)
     data, info = prepare_data(Y, X, adjacency, covariates, kinship)
 
     key = jax.random.key(seed)
@@ -114,6 +119,26 @@ def _labels(given, table, prefix, count):
     if len(set(given)) != len(given):
         raise ValueError(f"{prefix} labels must be unique")
     return given
+
+
+def _check_memory(y_shape, x_shape, n_covariates, has_kinship, num_chains, num_samples) -> None:
+    """Refuse (MemoryError) a fit whose draws, or whose kinship eigendecomposition, cannot fit in memory.
+
+    The draws of B (p, c), Gamma (m, c), tau2 (p) and three scalars per kept draw and chain are held
+    twice (on the device, then as the result's NumPy arrays); the eigendecomposition of an (n, n)
+    kinship holds about four (n, n) float64 matrices on the host.
+    """
+    if len(y_shape) != 2 or len(x_shape) != 2:
+        return  # prepare_data refuses these with its own message
+    (n, c), p = y_shape, x_shape[1]
+    per_draw = p * c + n_covariates * c + p + 3
+    itemsize = np.dtype(jax.numpy.result_type(float)).itemsize
+    draws = 2.0 * num_chains * num_samples * per_draw * itemsize
+    require_memory(draws, f"keeping {num_chains} chains × {num_samples} draws of {per_draw} values (p = {p} SNPs, "
+                   f"c = {c} QTs)", "lower num_samples or num_chains, or analyse fewer SNPs")
+    if has_kinship:
+        require_memory(4.0 * n * n * 8, f"the eigendecomposition of an ({n}, {n}) kinship",
+                       "use fewer subjects or no kinship", host=True)
 
 
 def _check_finite(draws, method):

@@ -15,7 +15,7 @@ Ys = rng.standard_normal((2, 30, 4))
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda X, Ys, Lx, Ly: (np.where(np.arange(6) == 2, np.nan, X), Ys, Lx, Ly),
-     r"X has a non-finite value nan at row 0, column 2"),
+     r"X has 30 missing or non-finite values, the first at row 0, column 2 \(nan\)"),
     (lambda X, Ys, Lx, Ly: (X, Ys[:, :-1], Lx, Ly), r"Ys\[0\] has 29 rows but X has 30"),
     (lambda X, Ys, Lx, Ly: (X, [Ys[0], Ys[1][:, :3]], Lx, Ly), r"Ys\[1\] has 3 regions but Ys\[0\] has 4"),
     (lambda X, Ys, Lx, Ly: (X, Ys[0], Lx, Ly), r"wrap a single modality"),

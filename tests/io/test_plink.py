@@ -61,7 +61,7 @@ def test_broken_filesets_are_named(tmp_path):
     (tmp_path / "h.bed").write_bytes(b"not a bed file")
     (tmp_path / "h.bim").write_text("1\trs0\t0\t1\tA\tG\n")
     (tmp_path / "h.fam").write_text("f s0 0 0 0 -9\n")
-    with pytest.raises(InputError, match="h.bed: not a readable PLINK fileset"):
+    with pytest.raises(InputError, match="h.bed: not a PLINK 1 .bed file: it starts with bytes 6e 6f 74"):
         read_plink(tmp_path / "h")
 
 

@@ -28,3 +28,26 @@ def test_null_pvalues_are_uniform():
     Y, X = rng.standard_normal((200, 50)), rng.binomial(2, 0.3, size=(200, 40)).astype(float)
     p = np.asarray(mass_univariate_ols(Y, X).pvalue).ravel()
     assert stats.kstest(p, "uniform").pvalue > 0.001
+
+
+def test_log_pvalues_do_not_underflow_in_float32():
+    """Strong effects give p far below float32's range (pvalue = 0); log_pvalue stays exact: against
+    mpmath's regularized incomplete beta at the fit's own t, and equal to log(pvalue) where p is normal."""
+    import jax.numpy as jnp
+    import mpmath
+
+    rng = np.random.default_rng(2)
+    X = rng.binomial(2, 0.4, size=(80, 3)).astype(np.float32)
+    Y = np.column_stack([X[:, 0] + 0.05 * rng.standard_normal(80), rng.standard_normal(80),
+                         X[:, 2] + 0.5 * rng.standard_normal(80)]).astype(np.float32)
+    fit = mass_univariate_ols(jnp.asarray(Y), jnp.asarray(X))
+    assert fit.log_pvalue.dtype == jnp.float32 and float(fit.pvalue[0, 0]) == 0.0
+    t, df = np.asarray(fit.t, dtype=np.float64), fit.df
+    mpmath.mp.dps = 30
+    for j, k in [(0, 0), (2, 2), (1, 1), (0, 1)]:
+        x = mpmath.mpf(df) / (df + mpmath.mpf(float(t[j, k])) ** 2)
+        expected = float(mpmath.log(mpmath.betainc(df / 2, 0.5, 0, x, regularized=True)))
+        assert float(fit.log_pvalue[j, k]) == pytest.approx(expected, rel=2e-5, abs=2e-5)
+    assert float(fit.log_pvalue[0, 0]) < -200
+    normal = np.asarray(fit.pvalue) > 1e-30
+    np.testing.assert_allclose(np.asarray(fit.log_pvalue)[normal], np.log(np.asarray(fit.pvalue)[normal]), rtol=1e-6)
