@@ -82,7 +82,8 @@ snp_tests["causal"] = snp_tests["snp"].isin(causal)
 snp_tests.sort_values("p_value").head(8)'''),
     new_markdown_cell("The null model's estimates: one heritability per region and the CAR correlation between regions."),
     new_code_cell('''summary = fit.null_model.summary(list(inputs.Y.columns))
-print(f"rho = {summary['rho']:.3f}; h2 by region:", {k: round(v, 2) for k, v in summary["h2"].items()})'''),
+print(f"rho genetic = {summary['rho_genetic']:.3f}, residual = {summary['rho_residual']:.3f}")
+print("h2 by region:", {k: round(v, 2) for k, v in summary["h2"].items()})'''),
 ]
 
 CCA = [

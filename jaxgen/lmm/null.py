@@ -8,18 +8,30 @@ subject i has variance v_ik = σ²_k d_ik with d_ik = h²_k λ_i + 1 − h²_k. 
     Each region gets its own (h²_k, σ²_k, γ_k) by exact REML of the univariate LMM
     y_k ~ N(Cγ_k, σ²_k(h²_k K + (1 − h²_k) I)), the model of GEMMA's or GCTA's per-trait REML. Real
     cortical measures differ in heritability (0.1 to 0.6), and a test that plugs in one shared h²
-    under-corrects the most heritable regions. The correlation between regions is then estimated from
-    the whitened residuals ε_ik = r_ik / √v_ik: ρ by maximum likelihood under the CAR correlation
-    R(ρ) = corr(Q(ρ)⁻¹), Q(ρ) = D_A − ρA, and an empirical correlation shrunk towards the identity
-    (Schäfer & Strimmer 2005).
+    under-corrects the most heritable regions.
 
 ``heritability="shared"``
     The seed's separable model: ỹ_i ~ N(Γᵀc̃_i, σ² d_i Q(ρ)⁻¹) with one h². Given h², Γ̂ is GLS and
     does not depend on ρ, σ² profiles out, and log|Q(ρ)| comes from the CAR spectrum, so exact REML
     (or ML) over (h², ρ) costs O(n·m·c + n·c²) per h² and O(c) per ρ. Then σ²_k = σ²[Q(ρ̂)⁻¹]_kk.
 
-Both maximizations are one-dimensional and bounded: a grid, then golden-section search around its best
-point (vectorized over regions), which also finds maxima on the boundary (h² = 0 for unrelated subjects).
+The correlation between regions. The rotated residual rows have covariance λ_i Σ_g + Σ_e, with the
+genetic and residual covariances Σ_g = S_g R_g S_g and Σ_e = S_e R_e S_e, S_g = diag(√(σ²_k h²_k)),
+S_e = diag(√(σ²_k(1 − h²_k))); the genetic and environmental correlations of brain measures differ, so
+R_g and R_e are estimated apart. Off the diagonal, (Σ_g, Σ_e)_kl come from a weighted least-squares
+regression of r_ik r_il on (λ_i, 1) over subjects (Haseman–Elston-style moments in the rotated basis,
+weights 1/(v_ik v_il)); without a kinship only their sum is identified and R_e is the correlation of the
+whitened residuals r_ik/√v_ik. From these moments:
+
+* the CAR correlations R_g = R(ρ_g), R_e = R(ρ_e), R(ρ) = corr(Q(ρ)⁻¹), Q(ρ) = D_A − ρA, with each ρ
+  fitted by least squares to the moment correlations (pairs weighted by their variance components);
+  with ``heritability="shared"``, R_g = R_e = R(ρ̂) of the separable REML;
+* the empirical correlation: the sample correlation of the whitened residuals r_ik/√v_ik, used for both
+  parts (the moment estimates of R_g alone are too noisy for c in the tens).
+
+All maximizations are one-dimensional and bounded: a grid, then golden-section search around its
+best point (vectorized over regions), which also finds maxima on the boundary (h² = 0 for unrelated
+subjects).
 """
 
 from __future__ import annotations
@@ -46,21 +58,27 @@ class NullModel:
     """A fitted null model, in the kinship-rotated basis, as the score tests read it (a pytree).
 
     h2, sigma2 : (c,) per-region heritability and variance scale: v_ik = σ²_k (h²_k λ_i + 1 − h²_k).
-    rho : CAR correlation parameter; spatial_correlation : (c, c) R(ρ̂) = corr(Q(ρ̂)⁻¹).
-    empirical_correlation : (c, c) shrunk correlation of the whitened residuals; shrinkage : its weight
-        on the identity.
+    rho_genetic, rho_residual : CAR parameters of the genetic and residual region correlations.
+    spatial_genetic, spatial_residual : (c, c) R(ρ_g), R(ρ_e).
+    empirical_genetic, empirical_residual : (c, c) the empirical correlation (the whitened residuals'),
+        used for both parts.
+    kinship_eigenvalues : (n,) λ (ones without a kinship).
     inverse_variance : (n, c) 1 / v_ik; weighted_residual : (n, c) r_ik / v_ik with r the GLS residual.
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
     gamma : (m, c) GLS covariate effects. loglik : the maximized (restricted) log-likelihood.
-    heritability, method : how it was fitted (static).
+    heritability, method : how it was fitted; residual_dof : n − m, the degrees of freedom of the
+        empirical correlations (all static).
     """
 
     h2: jnp.ndarray
     sigma2: jnp.ndarray
-    rho: jnp.ndarray
-    spatial_correlation: jnp.ndarray
-    empirical_correlation: jnp.ndarray
-    shrinkage: jnp.ndarray
+    rho_genetic: jnp.ndarray
+    rho_residual: jnp.ndarray
+    spatial_genetic: jnp.ndarray
+    spatial_residual: jnp.ndarray
+    empirical_genetic: jnp.ndarray
+    empirical_residual: jnp.ndarray
+    kinship_eigenvalues: jnp.ndarray
     inverse_variance: jnp.ndarray
     weighted_residual: jnp.ndarray
     covariates: jnp.ndarray
@@ -69,18 +87,15 @@ class NullModel:
     loglik: jnp.ndarray
     heritability: str = field(default="per-region", metadata={"static": True})
     method: str = field(default="reml", metadata={"static": True})
-
-    @property
-    def heritability_differs(self) -> bool:
-        """Whether the regions' row scales differ (then z's correlation depends on the SNP)."""
-        return self.heritability == "per-region"
+    residual_dof: int = field(default=0, metadata={"static": True})
 
     def summary(self, region_names=None) -> dict:
         """Plain-Python estimates for logs and reports."""
         names = region_names or [f"region{k}" for k in range(len(self.h2))]
-        return {"heritability": self.heritability, "method": self.method, "rho": float(self.rho),
-                "shrinkage": float(self.shrinkage), "loglik": float(self.loglik),
-                "h2": dict(zip(names, map(float, self.h2))), "sigma2": dict(zip(names, map(float, self.sigma2)))}
+        return {"heritability": self.heritability, "method": self.method,
+                "rho_genetic": float(self.rho_genetic), "rho_residual": float(self.rho_residual),
+                "loglik": float(self.loglik), "h2": dict(zip(names, map(float, self.h2))),
+                "sigma2": dict(zip(names, map(float, self.sigma2)))}
 
 
 def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: str = "reml") -> NullModel:
@@ -118,21 +133,25 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
 
     d = _row_scales(h2, lam, n)
     gamma, residual, information = _gls(Y, C, 1.0 / d)
-    inverse_variance = 1.0 / (d * sigma2)
-    whitened = residual * np.sqrt(inverse_variance)
-    scatter = whitened.T @ whitened
-    if heritability == "per-region":
-        rho = float(_maximize(lambda r: _correlation_loglik(r, scatter, n - m, car, A), np.zeros(1),
-                              np.full(1, RHO_MAX))[0])
-    empirical, shrinkage = _shrunk_correlation(whitened)
-    dtype = data.Y.dtype
-    arrays = dict(h2=h2, sigma2=sigma2, rho=np.asarray(rho), spatial_correlation=_car_correlation(car, rho),
-                  empirical_correlation=empirical, shrinkage=np.asarray(shrinkage),
-                  inverse_variance=inverse_variance, weighted_residual=residual * inverse_variance,
+    variance = d * sigma2
+    genetic, environmental = _moment_correlations(residual, variance, lam, h2, sigma2)
+    pooled = _whitened_correlation(residual, variance)
+    if heritability == "shared":
+        rho_genetic = rho_residual = rho
+    else:
+        weights_g, weights_e = np.outer(sigma2 * h2, sigma2 * h2), np.outer(sigma2 * (1 - h2), sigma2 * (1 - h2))
+        rho_genetic = 0.0 if lam is None else _fit_car_correlation(genetic, weights_g, car)
+        rho_residual = _fit_car_correlation(environmental, weights_e, car)
+    arrays = dict(h2=h2, sigma2=sigma2, rho_genetic=np.asarray(rho_genetic), rho_residual=np.asarray(rho_residual),
+                  spatial_genetic=_car_correlation(car, rho_genetic), spatial_residual=_car_correlation(car, rho_residual),
+                  empirical_genetic=pooled, empirical_residual=pooled,
+                  kinship_eigenvalues=np.ones(n) if lam is None else lam,
+                  inverse_variance=1.0 / variance, weighted_residual=residual / variance,
                   covariates=C, information_inverse=np.linalg.inv(information) * sigma2[:, None, None],
                   gamma=gamma, loglik=np.asarray(loglik))
+    dtype = data.Y.dtype
     return NullModel(**{k: jnp.asarray(v, dtype) for k, v in arrays.items()}, heritability=heritability,
-                     method=method)
+                     method=method, residual_dof=n - m)
 
 
 def region_loglik(h2, Y, C, lam, reml=True):
@@ -249,35 +268,56 @@ def _car_correlation(car, rho):
     return covariance / np.outer(scale, scale)
 
 
-def _correlation_loglik(rho, scatter, count, car, A):
-    """Gaussian log-likelihood of ``count`` rows with scatter matrix S (c, c) under R(ρ), per candidate ρ (k,).
+def _moment_correlations(residual, variance, lam, h2, sigma2):
+    """Moment estimates (c, c) of the genetic and residual region correlations R_g, R_e.
 
-    With q = diag(Q(ρ)⁻¹): log|R| = −log|Q| − Σ log q_k and R⁻¹ = diag(√q) Q diag(√q), all O(c²) per ρ.
+    residual : (n, c) rotated GLS residuals r; variance : (n, c) v_ik; lam : (n,) or None; h2, sigma2 : (c,).
+    Per pair, weighted least squares of r_ik r_il on (λ_i, 1) with weights w_ik w_il, w = 1/v, gives
+    (Σ_g, Σ_e)_kl; the diagonals are the REML σ²_k h²_k and σ²_k(1 − h²_k). Without a kinship (or with
+    λ constant) only Σ_g + Σ_e is identified: R_g is then 0 off the diagonal and R_e the whitened residuals'
+    correlation.
     """
-    degrees, omega, V = car
-    out = []
-    for r in np.atleast_1d(rho):
-        q = np.sum(V * V / (1.0 - r * omega), axis=1) / degrees
-        logdet_q = np.sum(np.log(degrees)) + np.sum(np.log1p(-r * omega))
-        precision = (np.diag(degrees) - r * A) * np.sqrt(np.outer(q, q))
-        out.append(-0.5 * (count * (-logdet_q - np.sum(np.log(q))) + np.sum(precision * scatter)))
-    return np.array(out)
+    w = 1.0 / variance
+    c = residual.shape[1]
+    genetic_sd, residual_sd = np.sqrt(sigma2 * h2), np.sqrt(sigma2 * (1.0 - h2))
+    if lam is None or np.ptp(lam) < 1e-8:
+        return np.eye(c), _whitened_correlation(residual, variance)
+    u = residual * w
+    w0, w1, w2 = w.T @ w, (w * lam[:, None]).T @ w, (w * (lam * lam)[:, None]).T @ w
+    b0, b1 = u.T @ u, (u * lam[:, None]).T @ u
+    det = w2 * w0 - w1 * w1
+    genetic = (w0 * b1 - w1 * b0) / det
+    environmental = (w2 * b0 - w1 * b1) / det
+    return _as_correlation(genetic, genetic_sd), _as_correlation(environmental, residual_sd)
 
 
-def _shrunk_correlation(whitened):
-    """Correlation (c, c) of the columns of ``whitened`` (n, c), shrunk towards I by Schäfer & Strimmer's
-    (2005) estimated optimal weight λ* = Σ_{k≠l} Var(r_kl) / Σ_{k≠l} r_kl². Returns (R, λ*)."""
-    n = whitened.shape[0]
-    z = (whitened - whitened.mean(axis=0)) / whitened.std(axis=0, ddof=1)
-    products = z[:, :, None] * z[:, None, :]
-    corr = products.sum(axis=0) / (n - 1)
-    variance = n / (n - 1) ** 3 * np.sum((products - products.mean(axis=0)) ** 2, axis=0)
-    off = ~np.eye(z.shape[1], dtype=bool)
-    denominator = np.sum(corr[off] ** 2)
-    weight = 1.0 if denominator == 0 else float(np.clip(np.sum(variance[off]) / denominator, 0.0, 1.0))
-    shrunk = (1.0 - weight) * corr
-    np.fill_diagonal(shrunk, 1.0)
-    return shrunk, weight
+def _whitened_correlation(residual, variance):
+    """Sample correlation (c, c) of the whitened residuals r_ik / √v_ik (pooled over subjects)."""
+    whitened = residual / np.sqrt(variance)
+    scatter = whitened.T @ whitened
+    scale = np.sqrt(np.diag(scatter))
+    return scatter / np.outer(scale, scale)
+
+
+def _as_correlation(covariance, sd):
+    """covariance (c, c) / (sd_k sd_l) off the diagonal, clipped to [−1, 1]; 1 on it; 0 where sd is 0."""
+    scale = np.outer(sd, sd)
+    corr = np.where(scale > 0, covariance / np.where(scale > 0, scale, 1.0), 0.0)
+    corr = np.clip(corr, -1.0, 1.0)
+    np.fill_diagonal(corr, 1.0)
+    return corr
+
+
+def _fit_car_correlation(corr, weights, car):
+    """ρ in [0, RHO_MAX] minimizing Σ_{k≠l} weights_kl (corr_kl − R(ρ)_kl)² (corr, weights (c, c))."""
+    off = ~np.eye(len(corr), dtype=bool)
+
+    def fit(candidates):
+        return np.array([-np.sum((weights * (corr - _car_correlation(car, r)) ** 2)[off]) for r in candidates])
+
+    if not np.any(weights[off] > 0):
+        return 0.0
+    return float(_maximize(fit, np.zeros(1), np.full(1, RHO_MAX))[0])
 
 
 def _maximize(f, lo, hi):

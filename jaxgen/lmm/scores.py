@@ -8,19 +8,24 @@ model's parameters are
 
 so z_jk = s_jk/√I_jk ~ N(0, 1), with the GLS effect β̂_jk = s_jk/I_jk and se 1/√I_jk (the standard LMM
 score test; for one region it is the test GEMMA's ``-lmm 3`` computes). Marginal: it does not
-condition on the other SNPs' fitted effects. Over regions, with R the correlation between regions:
+condition on the other SNPs' fitted effects. Over regions, with the null model's genetic and residual
+region covariances Σ_g = S_g R_g S_g and Σ_e = S_e R_e S_e (rotated rows: Cov(r_i) = λ_iΣ_g + Σ_e),
 
-    Corr(z_jk, z_jl) = R_kl · G_kl / √(G_kk G_ll),    G_kl = Σ_i x_i² / √(v_ik v_il),
+    Cov(s_jk, s_jl) = Σ_g,kl Σ_i x_i² λ_i/(v_ik v_il) + Σ_e,kl Σ_i x_i²/(v_ik v_il),
 
-which is R itself when the regions share h² (up to the covariates' projection, O(m/n)). The tests:
+two matrix products for all SNPs (up to the covariates' projection, O(m/n)); Corr(z_j) is its
+correlation. The tests:
 
 * ``cct``: the Cauchy combination of the c per-region p-values (valid under any dependence);
-* ``spatial``: T_j = z_jᵀ Corr(z_j)⁻¹ z_j ~ χ²_c with the CAR correlation R(ρ̂) of the null model;
-* ``empirical``: the same with the shrunk empirical correlation of the whitened residuals
-  (MOSTest-style, after the kinship rotation);
-* ``omnibus``: the Cauchy combination of the three (the default).
+* ``spatial``: T_j = z_jᵀ Corr(z_j)⁻¹ z_j ~ χ²_c with the CAR correlations R(ρ̂_g), R(ρ̂_e);
+* ``empirical``: the same statistic with the sample correlation Ŝ/ν of the whitened residuals for both
+  parts (MOSTest-style, after the kinship rotation). Ŝ contains the SNP's own score, Ŝ = Ŝ₋ⱼ + z_jz_jᵀ,
+  which pulls T towards ν (T = νq/(1 + q), q = z_jᵀŜ₋ⱼ⁻¹z_j; badly conservative for c in the tens). So
+  T₋ⱼ = (ν − 1)T/(ν − T) is referred to Hotelling's law, T₋ⱼ(ν − c)/(c(ν − 1)) ~ F(c, ν − c), with
+  ν = n − m: exact for unrelated subjects and shared h²; undefined (NaN) when ν ≤ c;
+* ``omnibus``: the Cauchy combination of the three (of the first two when ``empirical`` is undefined).
 
-All p-values are kept in log form (:func:`jaxgen.stats.chi2.chi2_log_sf`, ``log_ndtr``) and stay exact
+All p-values are kept in log form (:func:`jaxgen.stats.tails.chi2_log_sf`, ``log_ndtr``) and stay exact
 far beyond float32's range. One jit-compiled function of (null model, a block of SNPs), vectorized over
 SNPs, so that a genome can be streamed through it block by block.
 """
@@ -35,7 +40,7 @@ from jax.scipy.linalg import solve_triangular
 from jax.scipy.special import log_ndtr
 
 from jaxgen.lmm.null import NullModel
-from jaxgen.stats.chi2 import chi2_log_sf
+from jaxgen.stats.tails import chi2_log_sf, f_log_sf
 from jaxgen.stats.cct import cct_log
 
 __all__ = ["TESTS", "ScoreTests", "score_tests"]
@@ -77,36 +82,45 @@ def score_tests(null: NullModel, X) -> ScoreTests:
     z = scores * jax.lax.rsqrt(information)
     log_p = jnp.log(2.0) + log_ndtr(-jnp.abs(z))
     log_p_cct = cct_log(log_p, axis=1)
-    shape = _correlation_shape(null, X)
-    log_p_spatial = _quadratic_log_p(z, null.spatial_correlation, shape)
-    log_p_empirical = _quadratic_log_p(z, null.empirical_correlation, shape)
-    log_p_omnibus = cct_log(jnp.stack([log_p_cct, log_p_spatial, log_p_empirical], axis=1), axis=1)
+    weights = _variance_weights(null, X)
+    spatial = _quadratic_form(z, weights, null, null.spatial_genetic, null.spatial_residual)
+    log_p_spatial = chi2_log_sf(spatial, z.shape[1])
+    c, dof = z.shape[1], null.residual_dof
+    if dof > c:
+        empirical = _quadratic_form(z, weights, null, null.empirical_genetic, null.empirical_residual)
+        held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
+        log_p_empirical = f_log_sf(held_out * (dof - c) / (c * (dof - 1)), c, dof - c)
+        combined = [log_p_cct, log_p_spatial, log_p_empirical]
+    else:
+        log_p_empirical = jnp.full_like(log_p_spatial, jnp.nan)
+        combined = [log_p_cct, log_p_spatial]
+    log_p_omnibus = cct_log(jnp.stack(combined, axis=1), axis=1)
     return ScoreTests(beta=scores / information, se=jax.lax.rsqrt(information), z=z, log_p=log_p,
                       log_p_omnibus=log_p_omnibus, log_p_cct=log_p_cct, log_p_spatial=log_p_spatial,
                       log_p_empirical=log_p_empirical)
 
 
-def _correlation_shape(null: NullModel, X):
-    """G_kl/√(G_kk G_ll) per SNP (p, c, c) when the regions' row scales differ; None when they do not."""
-    if not null.heritability_differs:
-        return None
-    root = jnp.sqrt(null.inverse_variance)
-    n, c = root.shape
-    pairs = (root[:, :, None] * root[:, None, :]).reshape(n, c * c)
-    G = _mm((X * X).T, pairs).reshape(-1, c, c)  # (p, c, c)
-    scale = jnp.sqrt(jnp.diagonal(G, axis1=1, axis2=2))
-    return G / (scale[:, :, None] * scale[:, None, :])
+def _variance_weights(null: NullModel, X):
+    """(Σ_i x_i² λ_i w_ik w_il, Σ_i x_i² w_ik w_il) per SNP, each (p, c, c), w = 1/v: two matrix products."""
+    w = null.inverse_variance
+    n, c = w.shape
+    pairs = (w[:, :, None] * w[:, None, :]).reshape(n, c * c)
+    squares = (X * X).T
+    genetic = _mm(squares * null.kinship_eigenvalues, pairs).reshape(-1, c, c)
+    residual = _mm(squares, pairs).reshape(-1, c, c)
+    return genetic, residual
 
 
-def _quadratic_log_p(z, correlation, shape):
-    """log P(χ²_c > zᵀΣ⁻¹z) per SNP for z (p, c), with Σ = correlation (c, c), times ``shape`` (p, c, c) if given."""
-    if shape is None:
-        factor = jnp.linalg.cholesky(correlation)
-        white = solve_triangular(factor, z.T, lower=True).T
-    else:
-        factor = jnp.linalg.cholesky(correlation[None] * shape)
-        white = solve_triangular(factor, z[:, :, None], lower=True)[..., 0]
-    return chi2_log_sf(jnp.sum(white * white, axis=1), z.shape[1])
+def _quadratic_form(z, weights, null: NullModel, genetic_correlation, residual_correlation):
+    """zᵀ Corr(z)⁻¹ z per SNP (p,), with Cov(s) = Σ_g ∘ weights[0] + Σ_e ∘ weights[1] (each (p, c, c))."""
+    genetic_sd = jnp.sqrt(null.sigma2 * null.h2)
+    residual_sd = jnp.sqrt(null.sigma2 * (1.0 - null.h2))
+    covariance = (weights[0] * (genetic_correlation * jnp.outer(genetic_sd, genetic_sd))
+                  + weights[1] * (residual_correlation * jnp.outer(residual_sd, residual_sd)))
+    scale = jnp.sqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
+    factor = jnp.linalg.cholesky(covariance / (scale[:, :, None] * scale[:, None, :]))
+    white = solve_triangular(factor, z[:, :, None], lower=True)[..., 0]
+    return jnp.sum(white * white, axis=1)
 
 
 def _mm(a, b):

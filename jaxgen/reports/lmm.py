@@ -85,9 +85,9 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
         markdown_table(scalar_diagnostics.rename_axis("parameter"), index=True), "",
         "![trace plots](trace.png)", "", "![rank plots](rank.png)", "",
         "## Null model", "",
-        f"REML fit without SNPs ({null.heritability} heritability): region correlation ρ = {float(null.rho):.3f} "
-        f"(CAR), h² from {float(null.h2.min()):.2f} to {float(null.h2.max()):.2f} across regions, empirical "
-        f"correlation shrunk {float(null.shrinkage):.2f} towards the identity.", "",
+        f"REML fit without SNPs ({null.heritability} heritability): h² from {float(null.h2.min()):.2f} to "
+        f"{float(null.h2.max()):.2f} across regions; CAR correlation between regions ρ = "
+        f"{float(null.rho_genetic):.3f} (genetic) and {float(null.rho_residual):.3f} (residual).", "",
         "## SNP tests", "",
         f"{_TEST_TEXT[test]} {len(hits)} SNPs are "
         f"significant at Bonferroni level {alpha} (p < {threshold:.3g})"

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
-from jax.scipy.special import betainc, betaln
+from jax.scipy.special import betainc
+
+from jaxgen.stats.tails import log_betainc_tail
 
 __all__ = ["UnivariateFit", "mass_univariate_ols", "student_t_two_sided", "student_t_two_sided_log"]
 
@@ -38,18 +39,13 @@ def student_t_two_sided(t, df):
     return betainc(0.5 * df, 0.5, df / (df + t * t))
 
 
-# Terms of the continued fraction below; where it is used (p < sqrt(tiny)) it converges in < 10.
-_CF_TERMS = 40
-
-
 def student_t_two_sided_log(t, df):
     """log P(|T| > |t|) for Student's t with ``df`` degrees of freedom, without underflow.
 
     The p-value is the regularized incomplete beta I_x(df/2, 1/2) at x = df/(df + t²). Where it is
     at least √tiny of the dtype its log is taken directly; below, I_x(a, b) = x^a (1−x)^b h / (a B(a, b))
-    is evaluated in logs, with h the continued fraction of Numerical Recipes' ``betacf`` (modified
-    Lentz, which converges fast for x < (a+1)/(a+b+2), the case whenever p is that small) and
-    log x = −log1p(t²/df) formed so that t² may overflow.
+    is evaluated in logs (:func:`jaxgen.stats.tails.log_betainc_tail`), with log x = −log1p(t²/df)
+    formed so that t² may overflow.
     """
     t = jnp.abs(jnp.asarray(t))
     df = jnp.asarray(df, t.dtype)
@@ -61,36 +57,8 @@ def student_t_two_sided_log(t, df):
                             jnp.log1p(t_squared / df))
     log_x = -log1p_ratio
     log_one_minus_x = -jnp.log1p(df / jnp.where(t > 0, t_squared, 1.0))
-    x = jnp.exp(log_x)
-    log_cf = a * log_x + b * log_one_minus_x - betaln(a, b) - jnp.log(a) + jnp.log(_betacf(x, a, b))
     p = betainc(a, b, df / (df + t_squared))
-    small = p < jnp.sqrt(jnp.finfo(t.dtype).tiny)
-    return jnp.where(small & (t > 0), log_cf, jnp.log(p))
-
-
-def _betacf(x, a, b):
-    """The continued fraction h of I_x(a, b) (elementwise), by the modified Lentz method."""
-    tiny = jnp.finfo(x.dtype).tiny
-
-    def guard(value):
-        return jnp.where(jnp.abs(value) < tiny, tiny, value)
-
-    d = 1.0 / guard(1.0 - (a + b) * x / (a + 1.0))
-    c = jnp.ones_like(x)
-
-    def term(m, state):
-        c, d, h = state
-        m = jnp.asarray(m, x.dtype)
-        even = m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m))
-        d = 1.0 / guard(1.0 + even * d)
-        c = guard(1.0 + even / c)
-        h = h * d * c
-        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0))
-        d = 1.0 / guard(1.0 + odd * d)
-        c = guard(1.0 + odd / c)
-        return c, d, h * d * c
-
-    return jax.lax.fori_loop(1, _CF_TERMS + 1, term, (c, d, d))[2]
+    return jnp.where(t > 0, log_betainc_tail(p, a, b, log_x, log_one_minus_x), 0.0)
 
 
 def mass_univariate_ols(Y, X, covariates=None) -> UnivariateFit:

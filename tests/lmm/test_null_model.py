@@ -64,7 +64,7 @@ def test_separable_fit_is_the_dense_maximum(small, method):
     """No (h², ρ, σ²) found by a generic optimizer on the dense likelihood beats the fitted null model."""
     d, data = small
     null = fit_null_model(data, heritability="shared", method=method)
-    h2, rho = float(null.h2[0]), float(null.rho)
+    h2, rho = float(null.h2[0]), float(null.rho_residual)
     sigma2 = float(null.sigma2[0]) / np.linalg.inv(np.diag(d.adjacency.sum(1)) - rho * d.adjacency)[0, 0]
     reml = method == "reml"
 

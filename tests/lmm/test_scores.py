@@ -9,7 +9,7 @@ from jaxgen.data.pedigree import family_kinship
 from jaxgen.graphs import lattice_adjacency
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import fit_null_model
-from jaxgen.lmm.scores import TESTS, score_tests
+from jaxgen.lmm.scores import TESTS, _quadratic_form, _variance_weights, score_tests
 
 
 @pytest.fixture(scope="module")
@@ -43,25 +43,33 @@ def test_region_scores_equal_dense_gls(study, heritability):
         np.testing.assert_allclose(np.asarray(tests.se[:, k]), 1 / np.sqrt(information), rtol=1e-9)
 
 
-def test_z_correlation_across_regions_matches_exact_covariance(study):
-    """Per-region h²: the correlation the whitened tests use equals the exact Corr(z_j) under
-    Cov(ỹ_ik, ỹ_il) = R_kl √(v_ik v_il), up to the covariates' projection (O(m/n))."""
+@pytest.mark.parametrize("correlations", ["spatial", "empirical"])
+def test_whitened_statistic_uses_the_exact_z_covariance(study, correlations):
+    """zᵀCorr(z)⁻¹z with Cov(s_jk, s_jl) = Σ_i x*_ik x*_il (λ_iΣ_g + Σ_e)_kl / (v_ik v_il), x* the SNP with the
+    covariates projected out per region (built densely): equal up to that projection (O(m/n))."""
     d, data = study
     null = fit_null_model(data)
     X = np.asarray(_snps(data))
-    v = 1 / np.asarray(null.inverse_variance)
-    C, R = np.asarray(null.covariates), np.asarray(null.spatial_correlation)
-    c = v.shape[1]
-    # x* per region: x − C(CᵀV_k⁻¹C)⁻¹CᵀV_k⁻¹x, then Cov(s_k, s_l) = R_kl Σ_i x*_ik x*_il / √(v_ik v_il)
+    v, lam = 1 / np.asarray(null.inverse_variance), np.asarray(null.kinship_eigenvalues)
+    C, c = np.asarray(null.covariates), v.shape[1]
+    genetic_sd = np.sqrt(np.asarray(null.sigma2 * null.h2))
+    residual_sd = np.sqrt(np.asarray(null.sigma2 * (1 - null.h2)))
+    R_g, R_e = (np.asarray(getattr(null, f"{correlations}_{part}")) for part in ("genetic", "residual"))
+    Sigma_g, Sigma_e = R_g * np.outer(genetic_sd, genetic_sd), R_e * np.outer(residual_sd, residual_sd)
     adjusted = np.stack([X - C @ np.linalg.solve(C.T @ (C / v[:, [k]]), (C / v[:, [k]]).T @ X) for k in range(c)])
-    scaled = adjusted / np.sqrt(v.T)[:, :, None]  # (c, n, p)
-    covariance = R[:, :, None] * np.einsum("kij,lij->klj", scaled, scaled)
-    exact = covariance / np.sqrt(np.einsum("kkj->kj", covariance)[:, None] * np.einsum("kkj->kj", covariance)[None])
-    root = np.sqrt(np.asarray(null.inverse_variance))
-    G = np.einsum("ij,ik,il->jkl", X * X, root, root)
-    scale = np.sqrt(np.einsum("jkk->jk", G))
-    used = R[None] * G / (scale[:, :, None] * scale[:, None, :])
-    np.testing.assert_allclose(used, np.moveaxis(exact, 2, 0), atol=0.02)
+    scaled = adjusted / v.T[:, :, None]  # x*_ik / v_ik, (c, n, p)
+    covariance = (Sigma_g[:, :, None] * np.einsum("kij,i,lij->klj", scaled, lam, scaled)
+                  + Sigma_e[:, :, None] * np.einsum("kij,lij->klj", scaled, scaled))
+    z = np.asarray(score_tests(null, _snps(data)).z)
+    exact = np.array([z[j] @ np.linalg.solve(_correlation(covariance[:, :, j]), z[j]) for j in range(len(z))])
+    ours = np.asarray(_quadratic_form(jnp.asarray(z), _variance_weights(null, _snps(data)), null,
+                                      getattr(null, f"{correlations}_genetic"), getattr(null, f"{correlations}_residual")))
+    np.testing.assert_allclose(ours, exact, rtol=0.03)
+
+
+def _correlation(covariance):
+    scale = np.sqrt(np.diag(covariance))
+    return covariance / np.outer(scale, scale)
 
 
 def test_log_p_values_do_not_underflow_in_float32():
@@ -76,16 +84,19 @@ def test_log_p_values_do_not_underflow_in_float32():
     assert np.all(np.isfinite(np.asarray(tests.log_p)))
 
 
+def _car_correlation(A, rho):
+    q_inv = np.linalg.inv(np.diag(A.sum(1)) - rho * A)
+    return q_inv / np.sqrt(np.outer(np.diag(q_inv), np.diag(q_inv)))
+
+
 def _heterogeneous_null_study(seed, n_families=75, c=6, rho=0.8, n_snps=1500):
     """Families of 4; per-region h² from 0.1 to 0.6 with genetic and residual region correlations that differ
-    (Σ_g from a CAR, Σ_e exchangeable 0.3); independent null SNPs. Not the package's simulator."""
+    (CAR correlations with ρ_g = ``rho`` and ρ_e = 0.3); independent null SNPs. Not the package's simulator."""
     rng = np.random.default_rng(seed)
     K = family_kinship(4 * n_families, 4)
     n = K.shape[0]
     A = lattice_adjacency(c, c // 2)
-    q_inv = np.linalg.inv(np.diag(A.sum(1)) - rho * A)
-    R_g = q_inv / np.sqrt(np.outer(np.diag(q_inv), np.diag(q_inv)))
-    R_e = 0.3 + 0.7 * np.eye(c)
+    R_g, R_e = (_car_correlation(A, r) for r in (rho, 0.3))
     h2 = np.linspace(0.1, 0.6, c)
     L = np.linalg.cholesky(K + 1e-9 * np.eye(n))
     G = L @ rng.standard_normal((n, c)) @ np.linalg.cholesky(R_g).T * np.sqrt(h2)
