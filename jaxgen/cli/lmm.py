@@ -34,10 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=bounded(int, 1), default=1000, help="kept draws per chain (default 1000)")
     parser.add_argument("--thin", type=bounded(int, 1), default=1, help="keep every THIN-th draw (default 1)")
     parser.add_argument("--test", choices=lmm.SNP_TESTS, default="omnibus",
-                        help="SNP-level test: omnibus (default: Cauchy combination of cct, spatial and empirical), "
-                             "cct (per-region score tests combined), spatial (whitened chi-square with the CAR "
-                             "correlation), empirical (with the residual correlation), posterior (the seed's MCMC "
-                             "construction)")
+                        help="SNP-level test: omnibus (default: exact min-P of spatial and burden), cct (per-region "
+                             "score tests, Cauchy-combined), spatial (whitened chi-square with the CAR correlations), "
+                             "empirical (with the residual correlation), burden (one effect on every region), "
+                             "posterior (the seed's MCMC construction)")
     parser.add_argument("--heritability", choices=("per-region", "shared"), default="per-region",
                         help="null model of the score tests: one h2 per region (default) or one shared h2")
     parser.add_argument("--alpha", type=bounded(float, 0, 1, low_open=True, high_open=True), default=0.05,

@@ -129,11 +129,11 @@ class LMMResult:
     def snp_tests(self, test: str = "omnibus") -> pd.DataFrame:
         """One row per SNP: ``p_value`` and ``log10_p`` of ``test``.
 
-        test : one of "omnibus" (default: the Cauchy combination of the next three), "cct" (the
+        test : one of "omnibus" (default: the exact min-P of "spatial" and "burden"), "cct" (the
             Cauchy combination over regions of the per-region score tests), "spatial" (whitened χ²_c
-            with the null model's CAR correlation), "empirical" (whitened χ²_c with the shrunk
-            empirical correlation), all marginal score tests against :attr:`null_model`, with
-            ``log10_p_<test>`` columns for each; or "posterior", the seed's construction (the Cauchy
+            with the null model's CAR correlations), "empirical" (the same with the residual
+            correlation, Hotelling's law), "burden" (one effect on every region), all marginal score
+            tests against :attr:`null_model`, with ``log10_p_<test>`` columns for each; or "posterior", the seed's construction (the Cauchy
             combination of the conditional per-pair p-values of the MCMC fit over the pairs that pass
             the convergence gate, with ``n_qts`` and ``n_excluded``).
         """

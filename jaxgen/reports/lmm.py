@@ -13,9 +13,10 @@ from jaxgen.reports.markdown import markdown_table
 __all__ = ["write_lmm_outputs"]
 
 _TEST_TEXT = {
-    "omnibus": "Each SNP is tested against the null model by marginal score tests; its p-value is the Cauchy "
-               "combination of three: per-region tests combined (cct), and whitened χ² statistics with the CAR "
-               "correlation (spatial) and with the residual correlation (empirical).",
+    "omnibus": "Each SNP is tested against the null model by marginal score tests; its p-value is the exact "
+               "minimum-p combination of the whitened χ² test with the CAR correlations (spatial, for effects on "
+               "some regions) and the burden test (one effect on every region).",
+    "burden": "Each SNP's p-value is the burden score test of one effect shared by every region.",
     "cct": "Each SNP's p-value is the Cauchy combination of its per-region score tests against the null model.",
     "spatial": "Each SNP's p-value is the whitened χ² test of its per-region scores with the null model's CAR "
                "correlation.",
