@@ -136,6 +136,35 @@ def main():
         json.dump(results, handle, indent=1)
     print(f"wrote {args.out}")
     plot_qq(qq, args.out.replace(".json", ".png"))
+    print(markdown_table(results))
+    print(compact_table(results, "shared"))
+
+
+def compact_table(results, model: str) -> str:
+    """One row per design, one column per test, cells "type I at 0.05 / at 1e-3" (failures in bold)."""
+    tests = list(results["designs"][0][model]["tests"])
+    lines = ["| design | " + " | ".join(tests) + " |", "| --- |" + " ---: |" * len(tests)]
+    for entry in results["designs"]:
+        cells = []
+        for test in tests:
+            row = entry[model]["tests"][test]
+            cells.append(" / ".join(f"{row[f'type1_at_{a:g}']:.{d}f}" if row[f"within_bounds_at_{a:g}"]
+                                    else f"**{row[f'type1_at_{a:g}']:.{d}f}**" for a, d in ((0.05, 3), (1e-3, 4))))
+        lines.append(f"| {entry['design']['name']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown_table(results, model: str = "per-region") -> str:
+    """The README's table: one row per design and test, failures of the bounds in bold."""
+    lines = ["| design | test | type I at 0.05 | at 0.01 | at 1e-3 | λ_GC |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for entry in results["designs"]:
+        for test, row in entry[model]["tests"].items():
+            def cell(alpha, digits):
+                value = f"{row[f'type1_at_{alpha:g}']:.{digits}f}"
+                return value if row.get(f"within_bounds_at_{alpha:g}", True) else f"**{value}**"
+            lines.append(f"| {entry['design']['name']} | {test} | {cell(0.05, 4)} | {cell(0.01, 4)} | "
+                         f"{cell(1e-3, 5)} | {row['lambda_gc']:.3f} |")
+    return "\n".join(lines)
 
 
 def plot_qq(panels, path, points: int = 400):

@@ -23,6 +23,7 @@ Full setting (power SE ≤ 0.03 at any power: ≥ 278 causal SNPs per cell): the
 
 Usage: python benchmarks/study_lmm_power.py [--replicates R] [--causal K] [--null P] [--designs NAME ...]
        [--gemma-runs N] [--mvlmm-replicates N] [--mvlmm-null P] [--no-gemma] [--quick] [--out FILE]
+       [--resume]
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def combined(p_regions):
 
 
 def replicate_p_values(design, rng, args, gemma_here, mvlmm_here, scratch):
-    """p-values {method: (P,)} of every tested SNP in one replicate, and the SNPs' labels (P,)."""
+    """p-values {method: (P,)} of every tested SNP in one replicate, the SNPs' labels (P,), GEMMA's errors."""
     from jaxgen.data import standardize_columns
     from jaxgen.stats import mass_univariate_ols
 
@@ -100,7 +101,7 @@ def replicate_p_values(design, rng, args, gemma_here, mvlmm_here, scratch):
     rep = replace(rep, Y=rep.Y + X_std[:, args.null:] @ B)
     labels = np.concatenate([np.full(args.null, NULL), causal_labels])
 
-    out = {}
+    out, failures = {}, []
     snp_level, region_log_p, _ = jaxgen_log_p(rep)
     for test, log_p in snp_level.items():
         out[f"jaxgen {test}"] = np.exp(log_p)
@@ -117,11 +118,13 @@ def replicate_p_values(design, rng, args, gemma_here, mvlmm_here, scratch):
             p = np.full(labels.size, np.nan)
             p[tested] = inputs.wald_p(range(design.c), tested)
             out["GEMMA mvLMM"] = p
-    return out, labels
+        failures = inputs.failures
+    return out, labels, failures
 
 
 def run_design(design: Design, args, gemma_available: bool):
-    """Pooled p-values {method: {label: (N,)}} over the replicates of one design."""
+    """Pooled p-values {method: {label: (N,)}} over the replicates of one design, the numbers of replicates
+    that ran GEMMA and its mvLMM, and GEMMA's errors."""
     rng = np.random.default_rng(args.seed + sum(map(ord, design.name)))
     gemma_replicates = 0
     if gemma_available:
@@ -129,21 +132,25 @@ def run_design(design: Design, args, gemma_available: bool):
                                                                                args.gemma_runs // design.c)
     mvlmm_replicates = 0 if not gemma_available or design.c > MVLMM_MAX_C else min(args.replicates,
                                                                                   args.mvlmm_replicates)
-    pooled = {}
+    pooled, failures = {}, []
     with tempfile.TemporaryDirectory() as scratch:
         for rep in range(args.replicates):
-            p_values, labels = replicate_p_values(design, rng, args, rep < gemma_replicates,
-                                                  rep < mvlmm_replicates, scratch)
+            p_values, labels, errors = replicate_p_values(design, rng, args, rep < gemma_replicates,
+                                                          rep < mvlmm_replicates, scratch)
+            failures += [f"replicate {rep}: {error}" for error in errors]
             for method, p in p_values.items():
                 for label in (NULL, *PATTERNS):
                     pooled.setdefault(method, {}).setdefault(label, []).append(p[labels == label])
             print(f"  {design.name}: replicate {rep + 1}/{args.replicates}", file=sys.stderr, flush=True)
     return {method: {label: np.concatenate(parts) for label, parts in by_label.items()}
-            for method, by_label in pooled.items()}, gemma_replicates, mvlmm_replicates
+            for method, by_label in pooled.items()}, gemma_replicates, mvlmm_replicates, failures
 
 
 def power_summary(by_label) -> dict:
-    """Type I at α, and per pattern power at equal type I (own null 5% quantile) and at nominal α, with SEs."""
+    """Type I at α, and per pattern power at equal type I (own null 5% quantile) and at nominal α, with SEs.
+
+    ``dropped`` counts the SNPs without a p-value: outside the method's tested subset (the mvLMM's),
+    removed by GEMMA's filters, or in a failed GEMMA run."""
     null = by_label[NULL][~np.isnan(by_label[NULL])]
     threshold = float(np.quantile(null, ALPHA))
     out = {"n_null": int(null.size), "type1_at_0.05": float(np.mean(null < ALPHA)), "threshold": threshold,
@@ -174,6 +181,8 @@ def main():
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 replicates, 2 causal, 40 null")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "lmm_study.json"))
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the designs already in --out (each records its own setting) and run the others")
     args = parser.parse_args()
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     if args.quick:
@@ -184,16 +193,26 @@ def main():
     gemma_available = not args.no_gemma and find_gemma() is not None
     if not args.no_gemma and not gemma_available:
         print("GEMMA not found on PATH (Debian package 'gemma'): its methods are left out", file=sys.stderr)
-    results = {"setting": {k: v for k, v in vars(args).items() if k not in ("out", "designs")},
-               "gemma": find_gemma() if gemma_available else None, "designs": []}
+    setting = {k: v for k, v in vars(args).items() if k not in ("out", "designs", "resume")}
+    results = {"gemma": find_gemma() if gemma_available else None, "designs": []}
+    if args.resume and os.path.exists(args.out):
+        with open(args.out) as handle:
+            results["designs"] = json.load(handle)["designs"]
+    done = {entry["design"]["name"] for entry in results["designs"]}
     for design in designs:
+        if design.name in done:
+            print(f"{design.name}: kept from {args.out}", file=sys.stderr)
+            continue
         start = time.perf_counter()
-        pooled, gemma_replicates, mvlmm_replicates = run_design(design, args, gemma_available)
-        entry = {"design": design.describe(), "gemma_replicates": gemma_replicates,
-                 "mvlmm_replicates": mvlmm_replicates,
+        pooled, gemma_replicates, mvlmm_replicates, failures = run_design(design, args, gemma_available)
+        entry = {"design": design.describe(), "setting": setting, "gemma_replicates": gemma_replicates,
+                 "mvlmm_replicates": mvlmm_replicates, "gemma_failures": failures,
                  "methods": {method: power_summary(by_label) for method, by_label in pooled.items()}}
         entry["seconds"] = round(time.perf_counter() - start, 1)
         results["designs"].append(entry)
+        order = [d.name for d in DESIGNS]
+        results["designs"].sort(key=lambda e: order.index(e["design"]["name"]) if e["design"]["name"] in order
+                                else len(order))
         print(f"{design.name}: {entry['seconds']} s; " + "; ".join(
             f"{m} " + "/".join(f"{v[p]['power_at_equal_type1']:.2f}" for p in PATTERNS)
             for m, v in entry["methods"].items()), file=sys.stderr, flush=True)
@@ -201,6 +220,30 @@ def main():
             json.dump(results, handle, indent=1)
     print(f"wrote {args.out}")
     plot(results, args.out.replace(".json", ".png"))
+    print(markdown_table(results))
+
+
+def markdown_table(results) -> str:
+    """The README's table: per design, a type I row and one row per pattern; cells "equal-type-I (nominal)"
+    power, the best at equal type I in bold."""
+    methods = list(dict.fromkeys(m for d in results["designs"] for m in d["methods"]))
+    lines = ["| design | row | " + " | ".join(methods) + " |", "| --- | --- |" + " ---: |" * len(methods)]
+    for entry in results["designs"]:
+        cells = entry["methods"]
+        name = entry["design"]["name"]
+        lines.append(f"| {name} | type I at 0.05 | " + " | ".join(
+            f"{cells[m]['type1_at_0.05']:.3f}" if m in cells else "–" for m in methods) + " |")
+        for pattern in PATTERNS:
+            best = max(cells[m][pattern]["power_at_equal_type1"] for m in cells)
+            def cell(m):
+                if m not in cells:
+                    return "–"
+                row = cells[m][pattern]
+                value = f"{row['power_at_equal_type1']:.2f}"
+                value = f"**{value}**" if row["power_at_equal_type1"] == best else value
+                return f"{value} ({row['power_at_nominal_0.05']:.2f})"
+            lines.append(f"| {name} | {pattern} | " + " | ".join(cell(m) for m in methods) + " |")
+    return "\n".join(lines)
 
 
 def plot(results, path):
