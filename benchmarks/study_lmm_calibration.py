@@ -96,8 +96,8 @@ def summarize_fits(design: Design, fits) -> dict:
     h2 = np.array([list(f["h2"].values()) for f in fits])
     return {"true_h2": np.linspace(*design.h2, design.c).round(3).tolist(),
             "mean_h2_hat": h2.mean(axis=0).round(3).tolist(),
-            "mean_rho_hat": float(np.mean([f["rho"] for f in fits])),
-            "mean_shrinkage": float(np.mean([f["shrinkage"] for f in fits]))}
+            "mean_rho_genetic_hat": float(np.mean([f["rho_genetic"] for f in fits])),
+            "mean_rho_residual_hat": float(np.mean([f["rho_residual"] for f in fits]))}
 
 
 def main():
