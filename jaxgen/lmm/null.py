@@ -13,7 +13,9 @@ subject i has variance v_ik = σ²_k d_ik with d_ik = h²_k λ_i + 1 − h²_k. 
 ``heritability="shared"``
     The seed's separable model: ỹ_i ~ N(Γᵀc̃_i, σ² d_i Q(ρ)⁻¹) with one h². Given h², Γ̂ is GLS and
     does not depend on ρ, σ² profiles out, and log|Q(ρ)| comes from the CAR spectrum, so exact REML
-    (or ML) over (h², ρ) costs O(n·m·c + n·c²) per h² and O(c) per ρ. Then σ²_k = σ²[Q(ρ̂)⁻¹]_kk.
+    (or ML) over (h², ρ) costs O(n·m·c + n·c²) per h² and O(c) per ρ. The tests then use that h² and ρ̂
+    with each region's own σ²_k at that h² (the CAR's implied variances σ²[Q(ρ̂)⁻¹]_kk mis-scale the
+    region z whenever the regions' variances are not the CAR's, as for standardized QTs).
 
 The correlation between regions. The rotated residual rows have covariance λ_i Σ_g + Σ_e, with the
 genetic and residual covariances Σ_g = S_g R_g S_g and Σ_e = S_e R_e S_e, S_g = diag(√(σ²_k h²_k)),
@@ -121,10 +123,9 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
         raise ValueError(f"{n} subjects and {m} covariates leave no degrees of freedom for the null model")
 
     if heritability == "shared":
-        h2, rho, sigma2, loglik = _fit_separable(Y, C, lam, car, A, reml)
-        q_inv = _car_covariance(car, rho)
+        h2, rho, _, loglik = _fit_separable(Y, C, lam, car, A, reml)
         h2 = np.full(c, h2)
-        sigma2 = sigma2 * np.diag(q_inv)
+        sigma2 = region_loglik(h2, Y, C, lam, reml)[2]  # each region's own scale at the shared h²
     else:
         h2 = (np.zeros(c) if lam is None else
               _maximize(lambda h: region_loglik(h, Y, C, lam, reml)[0], np.zeros(c), np.full(c, H2_MAX)))
