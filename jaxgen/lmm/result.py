@@ -13,6 +13,7 @@ import pandas as pd
 
 from jaxgen.lmm.association import conditional_scores, two_sided_log_pvalue
 from jaxgen.lmm.data import LMMData
+from jaxgen.lmm.diagnostics import chain_diagnostics, diagnostics_table
 from jaxgen.lmm.priors import Priors
 from jaxgen.stats import cct_log
 
@@ -60,8 +61,9 @@ class LMMResult:
         return self._cache["posterior"]
 
     def diagnostics(self, var_names: Sequence[str] | None = None) -> pd.DataFrame:
-        """Rank-normalized R-hat, bulk and tail ESS and MCSE per parameter element (ArviZ)."""
-        return az.summary(self.posterior, var_names=var_names, kind="diagnostics")
+        """Rank-normalized R-hat, bulk and tail ESS and MCSE per parameter element: ArviZ's
+        ``summary(kind="diagnostics")``, computed for all elements at once (:mod:`jaxgen.lmm.diagnostics`)."""
+        return diagnostics_table(self.posterior["posterior"], var_names)
 
     def associations(self) -> pd.DataFrame:
         """One row per (SNP, QT): posterior mean and sd of B, the conditional score z and its p-value,
@@ -74,10 +76,7 @@ class LMMResult:
         B = np.asarray(self.draws["B"])
         z = np.asarray(conditional_scores(self.draws, self.data, self.priors))
         log_p = np.asarray(two_sided_log_pvalue(z))
-        post = self.posterior
-        rhat = az.rhat(post, var_names=["B"])["B"].values
-        ess_bulk = az.ess(post, var_names=["B"], method="bulk")["B"].values
-        ess_tail = az.ess(post, var_names=["B"], method="tail")["B"].values
+        rhat, ess_bulk, ess_tail = chain_diagnostics(B)
         p, c = B.shape[2:]
         mean, sd = B.mean(axis=(0, 1)), B.std(axis=(0, 1), ddof=1)
         table = pd.DataFrame({
