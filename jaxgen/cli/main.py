@@ -54,17 +54,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> int:
-    """The ``jaxgen`` console command: :func:`main` with one JAX CPU device per core.
+    """The ``jaxgen`` console command: :func:`main` with one JAX CPU device per core and JAX's
+    persistent compilation cache on (see :func:`jaxgen.runtime.enable_compilation_cache`).
 
     On CPU the CCA grid and the permutation batches are sharded over the devices (see
     :mod:`jaxgen.cca.batch`), so each core runs a slice; everything else runs on the first device.
     Set ``JAX_NUM_CPU_DEVICES`` to choose another count. This must happen before JAX starts, which
     is why it is done here and not in :func:`main` (which tests and notebooks call in-process).
     """
-    if "JAX_NUM_CPU_DEVICES" not in os.environ:
-        import jax
+    import jax
 
+    from jaxgen.runtime import enable_compilation_cache
+
+    if "JAX_NUM_CPU_DEVICES" not in os.environ:
         jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
+    enable_compilation_cache()
     return main()
 
 
