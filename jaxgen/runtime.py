@@ -29,6 +29,7 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -36,7 +37,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from threadpoolctl import threadpool_limits
 
-__all__ = ["CompileClock", "Stopwatch", "batch_mesh", "compilation_cache_dir", "compile_clock", "enable_compilation_cache",
+__all__ = ["CompileClock", "StageTime", "Stopwatch", "batch_mesh", "compilation_cache_dir", "compile_clock", "enable_compilation_cache",
            "platform_devices", "single_threaded_blas", "spread_over_devices"]
 
 CACHE_DIR_VARIABLE = "JAXGEN_CACHE_DIR"
@@ -158,24 +159,32 @@ def compile_clock():
         jax.monitoring.unregister_event_duration_listener(clock.record)
 
 
+class StageTime(NamedTuple):
+    """Wall seconds of a stage, the part spent compiling, and the CPU seconds of the process (all threads)."""
+
+    seconds: float
+    compile_seconds: float
+    cpu_seconds: float
+
+
 class Stopwatch:
-    """Wall time and compile time of named stages, in the order they ran: ``stages[name] = (seconds,
-    compile seconds)``."""
+    """Times of named stages (:class:`StageTime`), in the order they ran: ``stages[name]``."""
 
     def __init__(self):
-        self.stages: dict[str, tuple[float, float]] = {}
+        self.stages: dict[str, StageTime] = {}
 
     @contextmanager
     def stage(self, name: str):
         """Time the block as stage ``name`` (a repeated name adds up)."""
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with compile_clock() as clock:
             yield
-        seconds, compiling = self.stages.get(name, (0.0, 0.0))
-        self.stages[name] = (seconds + time.perf_counter() - start, compiling + clock.seconds)
+        spent = StageTime(time.perf_counter() - start, clock.seconds, time.process_time() - cpu)
+        before = self.stages.get(name, StageTime(0.0, 0.0, 0.0))
+        self.stages[name] = StageTime(*(a + b for a, b in zip(before, spent)))
 
     def summary(self) -> str:
-        """``"time: reading 1.2 s, sampling 40.3 s (compiling 5.1 s), ...; total 50.2 s"``."""
-        parts = [f"{name} {seconds:.1f} s" + (f" (compiling {compiling:.1f} s)" if compiling >= 0.05 else "")
-                 for name, (seconds, compiling) in self.stages.items()]
-        return f"time: {', '.join(parts)}; total {sum(s for s, _ in self.stages.values()):.1f} s"
+        """``"time: reading 1.2 s, sampling 40.3 s (compiling 5.1 s), ...; total 50.2 s"`` (wall time)."""
+        parts = [f"{name} {t.seconds:.1f} s" + (f" (compiling {t.compile_seconds:.1f} s)" if t.compile_seconds >= 0.05
+                                                else "") for name, t in self.stages.items()]
+        return f"time: {', '.join(parts)}; total {sum(t.seconds for t in self.stages.values()):.1f} s"

@@ -61,9 +61,9 @@ def run(args, echo=print) -> dict:
                          method=args.method, num_chains=args.chains, num_warmup=args.warmup,
                          num_samples=args.samples, thin=args.thin, seed=args.seed, progress=not args.quiet,
                          snp_ids=list(study.X.columns), region_names=list(study.Y.columns))
-    seconds, compiling = stopwatch.stages["fitting"]
-    echo(f"{args.method} fit on {device.platform}: {seconds:.1f} s (compiling {compiling:.1f} s, "
-         f"running {seconds - compiling:.1f} s)")
+    fitting = stopwatch.stages["fitting"]
+    echo(f"{args.method} fit on {device.platform}: {fitting.seconds:.1f} s (compiling {fitting.compile_seconds:.1f} s, "
+         f"running {fitting.seconds - fitting.compile_seconds:.1f} s)")
     settings = {"method": args.method, "chains": args.chains, "warm-up": args.warmup, "samples": args.samples,
                 "thin": args.thin, "seed": args.seed, "device": str(device), "covariates": ", ".join(study.covariates)}
     causal = json.loads(Path(args.truth).read_text())["lmm"]["causal_snps"] if args.truth else ()
@@ -76,4 +76,4 @@ def run(args, echo=print) -> dict:
     echo(f"report: {Path(args.out) / 'report.md'}")
     echo(stopwatch.summary())
     return {"out": args.out, "n_significant": len(hits), "significant": list(hits["snp"]),
-            "top_snps": list(snp_tests["snp"].head(10)), "seconds": dict(stopwatch.stages)}
+            "top_snps": list(snp_tests["snp"].head(10)), "seconds": {name: t._asdict() for name, t in stopwatch.stages.items()}}

@@ -10,7 +10,7 @@ from importlib import import_module
 
 from jaxgen.cli.common import fail, printer
 
-__all__ = ["main", "run_command"]
+__all__ = ["configure_jax", "main", "run_command"]
 
 COMMANDS = ("simulate", "lmm", "cca", "demo")
 
@@ -54,8 +54,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> int:
-    """The ``jaxgen`` console command: :func:`main` with one JAX CPU device per core and JAX's
-    persistent compilation cache on (see :func:`jaxgen.runtime.enable_compilation_cache`).
+    """The ``jaxgen`` console command: :func:`main` after :func:`configure_jax`."""
+    configure_jax()
+    return main()
+
+
+def configure_jax() -> None:
+    """One JAX CPU device per core and JAX's persistent compilation cache on (see
+    :func:`jaxgen.runtime.enable_compilation_cache`), as the ``jaxgen`` command runs.
 
     On CPU the CCA grid and the permutation batches are sharded over the devices (see
     :mod:`jaxgen.cca.batch`), so each core runs a slice; everything else runs on the first device.
@@ -69,7 +75,6 @@ def entry() -> int:
     if "JAX_NUM_CPU_DEVICES" not in os.environ:
         jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
     enable_compilation_cache()
-    return main()
 
 
 if __name__ == "__main__":

@@ -297,5 +297,6 @@ def _mcse(x, everything):
     centered = x - everything.mean(axis=1)[:, None, None]
     squared = centered ** 2
     evar = squared.reshape(len(x), -1).mean(axis=1)
-    varvar = ((centered ** 4).reshape(len(x), -1).mean(axis=1) - evar ** 2) / _ess(_split_chains(squared))
+    fourth = (squared * squared).reshape(len(x), -1).mean(axis=1)     # not ** 4: NumPy's pow is 200× slower
+    varvar = (fourth - evar ** 2) / _ess(_split_chains(squared))
     return [mcse_mean, np.sqrt(varvar / evar / 4)]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from jaxgen.lmm.association import conditional_scores, two_sided_log_pvalue
 from jaxgen.lmm.data import LMMData
-from jaxgen.lmm.diagnostics import chain_diagnostics, diagnostics_table
+from jaxgen.lmm.diagnostics import diagnostics_table
 from jaxgen.lmm.priors import Priors
 from jaxgen.stats import cct_log
 
@@ -62,8 +62,19 @@ class LMMResult:
 
     def diagnostics(self, var_names: Sequence[str] | None = None) -> pd.DataFrame:
         """Rank-normalized R-hat, bulk and tail ESS and MCSE per parameter element: ArviZ's
-        ``summary(kind="diagnostics")``, computed for all elements at once (:mod:`jaxgen.lmm.diagnostics`)."""
-        return diagnostics_table(self.posterior["posterior"], var_names)
+        ``summary(kind="diagnostics")``, computed for all elements at once (:mod:`jaxgen.lmm.diagnostics`)
+        and kept per variable (the convergence gate reads B's)."""
+        tables = self._cache.setdefault("diagnostics", {})
+        names = list(var_names or self.draws)
+        for name in names:
+            if name not in tables:
+                tables[name] = diagnostics_table(self.posterior["posterior"], [name])
+        return pd.concat([tables[name] for name in names])
+
+    def _gate_diagnostics(self):
+        """R-hat, bulk and tail ESS of B, each (p, c)."""
+        table, shape = self.diagnostics(["B"]), np.shape(self.draws["B"])[2:]
+        return tuple(table[column].to_numpy().reshape(shape) for column in ("r_hat", "ess_bulk", "ess_tail"))
 
     def associations(self) -> pd.DataFrame:
         """One row per (SNP, QT): posterior mean and sd of B, the conditional score z and its p-value,
@@ -76,7 +87,7 @@ class LMMResult:
         B = np.asarray(self.draws["B"])
         z = np.asarray(conditional_scores(self.draws, self.data, self.priors))
         log_p = np.asarray(two_sided_log_pvalue(z))
-        rhat, ess_bulk, ess_tail = chain_diagnostics(B)
+        rhat, ess_bulk, ess_tail = self._gate_diagnostics()
         p, c = B.shape[2:]
         mean, sd = B.mean(axis=(0, 1)), B.std(axis=(0, 1), ddof=1)
         table = pd.DataFrame({
