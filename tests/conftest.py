@@ -1,9 +1,13 @@
-"""Test-wide settings: float64 on (tests asserting exactness need it; float32 paths pass explicit dtypes);
-one small simulated study on files, shared by the command-line tests that only need to read it."""
+"""Test-wide settings: float64 on (tests asserting exactness need it; float32 paths pass explicit dtypes),
+no compilation cache in the user's folders (a test that wants one gives its own folder), and one small
+simulated study on files, shared by the command-line tests that only need to read it."""
+
+import os
 
 import jax
 import pytest
 
+os.environ["JAXGEN_NO_CACHE"] = "1"
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_platforms", "cpu")
 

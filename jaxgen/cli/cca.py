@@ -10,6 +10,7 @@ from jaxgen.cli.common import add_run_options, device_scope
 from jaxgen.cli.inputs import add_input_options, bounded, genotype_selection, preflight
 from jaxgen.io import ReadLog, atomic_output_dir, load_cca_study
 from jaxgen.reports import write_cca_outputs
+from jaxgen.runtime import Stopwatch
 
 __all__ = ["add_arguments", "default_grid", "parse_grid", "run"]
 
@@ -82,25 +83,28 @@ def run(args, echo=print) -> dict:
     """Read, cross-validate, refit, test, write. Returns {"out", "best_params", "cv_test_corr", "p_value"}."""
     truth = preflight(args, "cca")
     grid = parse_grid(args.grid, args.method)
-    log = ReadLog(echo)
-    study = load_cca_study(args.bfile, args.qt, adjacency=args.adjacency, id_column=args.id_column,
-                           covariates_from_qt=args.covariates_from_qt,
-                           missing=args.missing, log=log, **genotype_selection(args))
+    log, stopwatch = ReadLog(echo), Stopwatch()
+    with stopwatch.stage("reading"):
+        study = load_cca_study(args.bfile, args.qt, adjacency=args.adjacency, id_column=args.id_column,
+                               covariates_from_qt=args.covariates_from_qt,
+                               missing=args.missing, log=log, **genotype_selection(args))
     X, Ys = study.X.to_numpy(), [Y.to_numpy() for Y in study.Ys]
     grid = grid or default_grid(args.method, X.shape[1], Ys[0].shape[1])
     estimator = METHODS[args.method](max_iter=args.max_iter)
     with device_scope(args.platform) as device:
-        result = cca.cross_validate(estimator, X, Ys, Ly=study.Ly, param_grid=grid, cv=args.cv, seed=args.seed,
-                                    progress=not args.quiet)
+        with stopwatch.stage("cross-validation"):
+            result = cca.cross_validate(estimator, X, Ys, Ly=study.Ly, param_grid=grid, cv=args.cv,
+                                        seed=args.seed, progress=not args.quiet)
         best = result.best_estimator
         permutation = None
         if args.permutations > 0:
-            permutation = cca.permutation_test(best, X, Ys, Ly=study.Ly, n_permutations=args.permutations,
-                                               seed=args.seed, progress=not args.quiet)
+            with stopwatch.stage("permutation test"):
+                permutation = cca.permutation_test(best, X, Ys, Ly=study.Ly, n_permutations=args.permutations,
+                                                   seed=args.seed, progress=not args.quiet)
     echo("best setting: " + ", ".join(f"{k}={v:g}" for k, v in result.best_params.items()))
     settings = {"method": args.method, "grid": grid, "folds": args.cv, "max_iter": args.max_iter,
                 "permutations": args.permutations, "seed": args.seed, "device": str(device)}
-    with atomic_output_dir(args.out, args.overwrite) as folder:
+    with atomic_output_dir(args.out, args.overwrite) as folder, stopwatch.stage("outputs"):
         write_cca_outputs(best, folder, snp_ids=list(study.X.columns), regions=study.regions,
                           modalities=study.modalities, cv=result, permutation=permutation, inputs=log.lines,
                           settings=settings, truth=truth)
@@ -108,6 +112,7 @@ def run(args, echo=print) -> dict:
     echo("held-out canonical correlation: " + ", ".join(f"{m} {r:.3f}" for m, r in zip(study.modalities, test_corr))
          + ("" if permutation is None else f"; permutation p = {permutation.p_value:.3g}"))
     echo(f"report: {Path(args.out) / 'report.md'}")
+    echo(stopwatch.summary())
     return {"out": args.out, "best_params": result.best_params, "cv_test_corr": test_corr.tolist(),
             "p_value": None if permutation is None else float(permutation.p_value),
             "U": best.U_, "V": best.V_, "snp_ids": list(study.X.columns), "regions": study.regions}

@@ -15,6 +15,7 @@ from jaxgen.data import standardize_columns
 from jaxgen.lmm.fit import METHODS
 from jaxgen.io import ReadLog, atomic_output_dir, load_lmm_study
 from jaxgen.reports import write_lmm_outputs
+from jaxgen.runtime import Stopwatch
 
 __all__ = ["add_arguments", "run"]
 
@@ -49,11 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args, echo=print) -> dict:
     """Read, fit, write. Returns {"out", "n_significant", "top_snps"}."""
     truth = preflight(args, "lmm")
-    log = ReadLog(echo)
-    study = load_lmm_study(args.bfile, args.qt, covariates=args.covariates, adjacency=args.adjacency,
-                           kinship=args.kinship, qt_columns=args.qt_columns, id_column=args.id_column,
-                           covariates_from_qt=args.covariates_from_qt,
-                           missing=args.missing, log=log, **genotype_selection(args))
+    log, stopwatch = ReadLog(echo), Stopwatch()
+    with stopwatch.stage("reading"):
+        study = load_lmm_study(args.bfile, args.qt, covariates=args.covariates, adjacency=args.adjacency,
+                               kinship=args.kinship, qt_columns=args.qt_columns, id_column=args.id_column,
+                               covariates_from_qt=args.covariates_from_qt,
+                               missing=args.missing, log=log, **genotype_selection(args))
     adjacency = study.adjacency
     if adjacency is None:
         c = study.Y.shape[1]
@@ -62,23 +64,26 @@ def run(args, echo=print) -> dict:
                 "correlation between regions)")
     Y, _, _ = standardize_columns(study.Y.to_numpy(), "QTs")
     log.add("QTs standardized per region (mean 0, sd 1): effects are in sd units per sd of dosage")
-    with device_scope(args.platform) as device:
+    with device_scope(args.platform) as device, stopwatch.stage("fitting"):
         result = lmm.fit(Y, study.X, adjacency, covariates=study.covariates.to_numpy(), kinship=study.kinship,
                          method=args.method, num_chains=args.chains, num_warmup=args.warmup,
                          num_samples=args.samples, thin=args.thin, seed=args.seed, progress=not args.quiet,
                          snp_ids=list(study.X.columns), region_names=list(study.Y.columns),
                          heritability=args.heritability)
-    echo(f"{args.method} sampling on {device.platform}: {result.seconds:.1f} s")
+    fitting = stopwatch.stages["fitting"]
+    echo(f"{args.method} fit on {device.platform}: {fitting.seconds:.1f} s (compiling {fitting.compile_seconds:.1f} s, "
+         f"running {fitting.seconds - fitting.compile_seconds:.1f} s)")
     settings = {"method": args.method, "SNP test": args.test, "null model heritability": args.heritability,
                 "chains": args.chains, "warm-up": args.warmup, "samples": args.samples,
                 "thin": args.thin, "seed": args.seed, "device": str(device), "covariates": ", ".join(study.covariates)}
     causal = truth["causal_snps"] if truth else ()
     with atomic_output_dir(args.out, args.overwrite) as folder:
         write_lmm_outputs(result, folder, snps=study.genotypes.snps, inputs=log.lines, settings=settings,
-                          alpha=args.alpha, causal_snps=causal, test=args.test)
+                          alpha=args.alpha, causal_snps=causal, test=args.test, stopwatch=stopwatch)
     snp_tests = pd.read_csv(Path(args.out) / "snp_tests.csv")  # sorted by p; the gate's warning was given once
     hits = snp_tests[snp_tests["p_value"] < args.alpha / len(snp_tests)]
     echo(f"{len(hits)} SNPs significant at Bonferroni {args.alpha}: {', '.join(hits['snp'].head(10))}")
     echo(f"report: {Path(args.out) / 'report.md'}")
+    echo(stopwatch.summary())
     return {"out": args.out, "n_significant": len(hits), "significant": list(hits["snp"]),
-            "top_snps": list(snp_tests["snp"].head(10))}
+            "top_snps": list(snp_tests["snp"].head(10)), "seconds": {name: t._asdict() for name, t in stopwatch.stages.items()}}

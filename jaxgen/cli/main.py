@@ -12,7 +12,7 @@ from jaxgen.cli.common import fail, interrupted, printer
 from jaxgen.cli.signals import install_stop_handlers
 from jaxgen.data.values import ExtremeValueWarning
 
-__all__ = ["main", "run_command"]
+__all__ = ["configure_jax", "main", "run_command"]
 
 COMMANDS = ("simulate", "lmm", "cca", "demo")
 
@@ -66,7 +66,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> int:
-    """The ``jaxgen`` console command: :func:`main` with one JAX CPU device per core.
+    """The ``jaxgen`` console command: :func:`main` after :func:`configure_jax`."""
+    configure_jax()
+    install_stop_handlers(next((a for a in sys.argv[1:] if a in COMMANDS), ""))
+    return main()
+
+
+def configure_jax() -> None:
+    """One JAX CPU device per core and JAX's persistent compilation cache on (see
+    :func:`jaxgen.runtime.enable_compilation_cache`), as the ``jaxgen`` command runs.
 
     On CPU the CCA grid and the permutation batches are sharded over the devices (see
     :mod:`jaxgen.cca.batch`), so each core runs a slice; everything else runs on the first device.
@@ -74,12 +82,13 @@ def entry() -> int:
     is why it is done here and not in :func:`main` (which tests and notebooks call in-process); so
     is the clean stop on SIGINT/SIGTERM (:mod:`jaxgen.cli.signals`).
     """
-    if "JAX_NUM_CPU_DEVICES" not in os.environ:
-        import jax
+    import jax
 
+    from jaxgen.runtime import enable_compilation_cache
+
+    if "JAX_NUM_CPU_DEVICES" not in os.environ:
         jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
-    install_stop_handlers(next((a for a in sys.argv[1:] if a in COMMANDS), ""))
-    return main()
+    enable_compilation_cache()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,14 @@
 With kinship K = UΛUᵀ, rotating subjects by Uᵀ makes rows independent:
 Uᵀy_i ~ N(θᵀw̃_i, σ² d_i(h²) Q(ρ)⁻¹), d_i = h²λ_i + 1 − h². The O(n³) eigendecomposition and
 O(n²(p + c)) rotation happen here, once; nothing per iteration is O(n²).
+
+**Shared eigenvalues.** The Gibbs sampler needs W̃ᵀD⁻¹[W̃, Ỹ] = Σ_i [w̃_i w̃_iᵀ, w̃_i ỹ_iᵀ]/d_i(h²) at every
+h², O(n(m + p)(m + p + c)). Rotated rows with the same kinship eigenvalue share d_i, so their sum
+Σ_(i∈g) [w̃_i w̃_iᵀ, w̃_i ỹ_iᵀ] is computed here once and enters with the weight 1/d_g(h²). Pedigree
+kinships have few distinct eigenvalues (nuclear families of one design: four), a genomic
+relationship matrix of rank r has n − r zero eigenvalues, and without kinship all rows share d = 1.
+Eigenvalues that agree to 1e-9 (relative) are set to their mean, so every block of the sampler sees
+the same d_i; the rows are ordered with the ones computed directly first.
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ class LMMData:
     kinship_eigenvalues : (n,) λ, or None without kinship (then h² is absent).
     adjacency : (c, c) region graph A; car : its CARSpectrum (degrees, eigenvalues).
     n_covariates : m, the leading columns of W that are covariates.
+    shared_grams : (G, m + p, m + p + c) Σ over the rows of each group sharing one eigenvalue of
+        [w̃_i w̃_iᵀ, w̃_i ỹ_iᵀ], or None; shared_eigenvalues : (G,) their eigenvalues (ones without kinship).
+    n_direct : the leading rows that are in no group (all rows when ``shared_grams`` is None).
     """
 
     Y: jnp.ndarray
@@ -39,6 +50,9 @@ class LMMData:
     adjacency: jnp.ndarray
     car: CARSpectrum
     n_covariates: int = field(metadata={"static": True})  # static: part of the compiled shape
+    shared_grams: jnp.ndarray | None = None
+    shared_eigenvalues: jnp.ndarray | None = None
+    n_direct: int = field(default=0, metadata={"static": True})
 
     @property
     def has_kinship(self) -> bool:
@@ -53,6 +67,18 @@ class LMMData:
         if self.kinship_eigenvalues is None:
             return jnp.ones(self.Y.shape[0], self.Y.dtype)
         return h2 * self.kinship_eigenvalues + (1.0 - h2)
+
+    def weighted_gram(self, h2):
+        """W̃ᵀD⁻¹[W̃, Ỹ] (m + p, m + p + c) at h²: the direct rows' product plus the shared groups' sums."""
+        direct = self.n_direct
+        inv_d = 1.0 / self.row_scales(h2)[:direct]
+        rows = jnp.concatenate([self.W[:direct], self.Y[:direct]], axis=1) * inv_d[:, None]
+        gram = jnp.matmul(self.W[:direct].T, rows, precision=jax.lax.Precision.HIGHEST)
+        if self.shared_grams is None:
+            return gram
+        scales = self.shared_eigenvalues if self.kinship_eigenvalues is None else (
+            h2 * self.shared_eigenvalues + (1.0 - h2))
+        return gram + jnp.tensordot(1.0 / scales, self.shared_grams, axes=1)
 
 
 def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> tuple[LMMData, dict]:
@@ -93,10 +119,38 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     if kinship is not None:
         lam, U = kinship_eigen(matrix(kinship, "kinship"), n)
         Y, W = U.T @ Y, U.T @ W
+    order, n_direct, group_starts, group_values = shared_eigenvalue_groups(np.ones(n) if lam is None else lam)
+    Y, W = Y[order], W[order]
+    grams = [W[a:b].T @ np.column_stack([W[a:b], Y[a:b]]) for a, b in zip(group_starts[:-1], group_starts[1:])]
+    if lam is not None:
+        lam = np.concatenate([lam[order[:n_direct]], np.repeat(group_values, np.diff(group_starts))])
     data = LMMData(Y=jnp.asarray(Y, dtype), W=jnp.asarray(W, dtype),
                    kinship_eigenvalues=None if lam is None else jnp.asarray(lam, dtype),
                    adjacency=jnp.asarray(A, dtype),
                    car=CARSpectrum(*(jnp.asarray(a, dtype) for a in CARSpectrum.from_adjacency(A))),
-                   n_covariates=C.shape[1])
+                   n_covariates=C.shape[1], n_direct=n_direct,
+                   shared_grams=jnp.asarray(np.stack(grams), dtype) if grams else None,
+                   shared_eigenvalues=jnp.asarray(group_values, dtype) if grams else None)
     return data, {"snp_mean": mean, "snp_sd": sd}
 
+
+def shared_eigenvalue_groups(eigenvalues, *, max_groups: int = 32, rtol: float = 1e-9):
+    """Rows that share a kinship eigenvalue, for :meth:`LMMData.weighted_gram`.
+
+    eigenvalues : (n,) λ. Values that agree to ``rtol`` (relative to max(1, max λ)) form a group; the
+    ``max_groups`` largest groups of two rows or more are kept. Returns (order (n,), n_direct,
+    group_starts (G + 1,), group_values (G,)): ``order`` puts the n_direct ungrouped rows first, then
+    the groups' rows in ``order[group_starts[g]:group_starts[g + 1]]``, whose eigenvalues are set to
+    ``group_values[g]``, the mean of the group's.
+    """
+    lam = np.asarray(eigenvalues, dtype=float)
+    by_value = np.argsort(lam, kind="stable")
+    ordered = lam[by_value]
+    breaks = np.flatnonzero(np.diff(ordered) > rtol * max(1.0, float(ordered[-1])))
+    runs = np.split(by_value, breaks + 1)
+    groups = sorted((run for run in runs if len(run) >= 2), key=len, reverse=True)[:max_groups]
+    grouped = np.concatenate(groups) if groups else np.empty(0, int)
+    direct = np.setdiff1d(np.arange(len(lam)), grouped)
+    starts = np.cumsum([len(direct)] + [len(g) for g in groups])
+    values = np.array([lam[g].mean() for g in groups])
+    return np.concatenate([direct, grouped]), len(direct), starts, values

@@ -97,12 +97,18 @@ def _run(keys, data, priors, *, num_warmup, num_samples, thin, progress):
                          lambda: jax.debug.callback(_Progress.report, done), lambda: None)
         return params, keys
 
-    carry = jax.lax.fori_loop(0, num_warmup, step, (params, run_keys))
+    def step_and_keep(i, carry):
+        """Sweep i; after warm-up, every thin-th sweep goes into slot (i − num_warmup + 1)/thin − 1."""
+        params, keys, kept = carry
+        params, keys = step(i, (params, keys))
+        after = i - num_warmup + 1
+        slot = jnp.clip(after // thin - 1, 0, num_samples - 1)
+        keep = (after > 0) & (after % thin == 0)
+        kept = jax.tree.map(lambda buffer, x: buffer.at[slot].set(jnp.where(keep, x, buffer[slot])),
+                            kept, params.sites(data.has_kinship))
+        return params, keys, kept
 
-    def draw(carry, index):
-        start = num_warmup + index * thin
-        carry = jax.lax.fori_loop(start, start + thin, step, carry)
-        return carry, carry[0].sites(data.has_kinship)
-
-    _, draws = jax.lax.scan(draw, carry, jnp.arange(num_samples))
+    # one loop over all sweeps, so that the sweep is compiled once
+    empty = jax.tree.map(lambda x: jnp.zeros((num_samples, *x.shape), x.dtype), params.sites(data.has_kinship))
+    _, _, draws = jax.lax.fori_loop(0, total, step_and_keep, (params, run_keys, empty))
     return jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), draws)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 
 import jax
 import numpy as np
@@ -12,7 +14,7 @@ from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.driver import run_gibbs_chains
 from jaxgen.lmm.model import spatial_lmm_model
 from jaxgen.lmm.priors import Priors
-from jaxgen.lmm.result import LMMResult
+from jaxgen.lmm.result import ConvergenceGateWarning, LMMResult
 from jaxgen.runtime import require_memory, single_threaded_blas
 
 __all__ = ["fit"]
@@ -58,6 +60,7 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
         raise ValueError(f"num_warmup must be non-negative, got {num_warmup}")
     if heritability not in ("per-region", "shared"):
         raise ValueError(f"heritability must be 'per-region' or 'shared', got {heritability!r}")
+    _warn_if_gate_unreachable(num_chains, num_samples, ess_min)
     priors = priors or Priors()
     Y, X, covariates = (v.to_frame() if isinstance(v, pd.Series) else v for v in (Y, X, covariates))
     if not 0 <= priors.rho_max < 1:
@@ -84,6 +87,17 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
     return LMMResult(draws=draws, data=data, snp_ids=snp_ids, region_names=region_names,
                      covariate_names=covariate_names, snp_sd=info["snp_sd"], method=method, priors=priors,
                      rhat_max=rhat_max, ess_min=ess_min, seconds=seconds, heritability=heritability)
+
+
+def _warn_if_gate_unreachable(num_chains, num_samples, ess_min):
+    """Warn before sampling when chains × draws is below the gate's bulk ESS: a pair's ESS exceeds its
+    number of draws only for antithetic chains, so most pairs would fail the gate."""
+    draws = int(num_chains) * int(num_samples)
+    if draws < ess_min:
+        warnings.warn(f"{num_chains} chains × {num_samples} draws = {draws} draws cannot reach the convergence "
+                      f"gate's bulk ESS ≥ {ess_min:g}: most (SNP, QT) pairs will fail it and be left out of the "
+                      f"SNP tests; draw at least {math.ceil(ess_min / num_chains)} samples per chain",
+                      ConvergenceGateWarning, stacklevel=3)
 
 
 def _run_nuts(key, data, priors, num_chains, num_warmup, num_samples, thin, progress):

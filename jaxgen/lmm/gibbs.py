@@ -19,7 +19,8 @@ Drawing ρ and σ² with θ integrated out, then θ given both, is a partially c
 (van Dyk & Park 2008, JASA 103:790): the sweep is a blocked Gibbs sampler from which only draws of
 θ that are overwritten before any block conditions on them were removed, so it leaves the posterior
 invariant. It mixes ρ and σ² faster than conditioning on θ does.
-One sweep costs one product W̃ᵀD⁻¹[W̃, Ỹ], one Cholesky, two triangular solves and the residual.
+One sweep costs one product W̃ᵀD⁻¹[W̃, Ỹ] (over the rows that share no kinship eigenvalue, see
+:class:`jaxgen.lmm.data.LMMData`), one Cholesky, two triangular solves and the residual.
 """
 
 from __future__ import annotations
@@ -114,8 +115,7 @@ def coefficient_posterior(params: Params, data: LMMData, priors: Priors) -> Coef
     """P, its Cholesky factor, H and the traces of S for the current h² and τ² (see the module doc)."""
     k = data.W.shape[1]
     inv_d = 1.0 / data.row_scales(params.h2)
-    weighted = jnp.concatenate([data.W, data.Y], axis=1) * inv_d[:, None]
-    gram = jnp.matmul(data.W.T, weighted, precision=_HIGHEST)            # (k, k + c): [W̃ᵀD⁻¹W̃, G]
+    gram = data.weighted_gram(params.h2)                                 # (k, k + c): [W̃ᵀD⁻¹W̃, G]
     P = gram[:, :k] + jnp.diag(1.0 / _prior_variances(params, priors, data.n_covariates))
     jitter = jnp.finfo(P.dtype).eps * 16 * jnp.mean(jnp.diag(P))
     L = jnp.linalg.cholesky(P + jitter * jnp.eye(k, dtype=P.dtype))

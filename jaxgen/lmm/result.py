@@ -15,6 +15,7 @@ import pandas as pd
 from jaxgen.lmm.association import conditional_scores, two_sided_log_pvalue
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.null import NullModel, fit_null_model
+from jaxgen.lmm.diagnostics import diagnostics_table
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.scores import TESTS, ScoreTests, score_tests
 from jaxgen.stats import cct_log
@@ -70,8 +71,20 @@ class LMMResult:
         return self._cache["posterior"]
 
     def diagnostics(self, var_names: Sequence[str] | None = None) -> pd.DataFrame:
-        """Rank-normalized R-hat, bulk and tail ESS and MCSE per parameter element (ArviZ)."""
-        return az.summary(self.posterior, var_names=var_names, kind="diagnostics")
+        """Rank-normalized R-hat, bulk and tail ESS and MCSE per parameter element: ArviZ's
+        ``summary(kind="diagnostics")``, computed for all elements at once (:mod:`jaxgen.lmm.diagnostics`)
+        and kept per variable (the convergence gate reads B's)."""
+        tables = self._cache.setdefault("diagnostics", {})
+        names = list(var_names or self.draws)
+        for name in names:
+            if name not in tables:
+                tables[name] = diagnostics_table(self.posterior["posterior"], [name])
+        return pd.concat([tables[name] for name in names])
+
+    def _gate_diagnostics(self):
+        """R-hat, bulk and tail ESS of B, each (p, c)."""
+        table, shape = self.diagnostics(["B"]), np.shape(self.draws["B"])[2:]
+        return tuple(table[column].to_numpy().reshape(shape) for column in ("r_hat", "ess_bulk", "ess_tail"))
 
     @property
     def null_model(self) -> NullModel:
@@ -107,10 +120,7 @@ class LMMResult:
         z_conditional = np.asarray(z_conditional)
         marginal = self.score_tests()
         log_p = np.asarray(marginal.log_p)
-        post = self.posterior
-        rhat = az.rhat(post, var_names=["B"])["B"].values
-        ess_bulk = az.ess(post, var_names=["B"], method="bulk")["B"].values
-        ess_tail = az.ess(post, var_names=["B"], method="tail")["B"].values
+        rhat, ess_bulk, ess_tail = self._gate_diagnostics()
         p, c = B.shape[2:]
         mean, sd = B.mean(axis=(0, 1)), B.std(axis=(0, 1), ddof=1)
         low, high = np.quantile(B, [0.025, 0.975], axis=(0, 1))

@@ -9,6 +9,7 @@ import pandas as pd
 from jaxgen.lmm import LMMResult
 from jaxgen.plots import association_heatmap, manhattan, rank_plot, save_figure, trace_plot
 from jaxgen.reports.markdown import markdown_table
+from jaxgen.runtime import Stopwatch
 
 __all__ = ["write_lmm_outputs"]
 
@@ -31,32 +32,40 @@ SCALARS = ("rho", "h2", "sigma2")
 
 def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFrame | None = None,
                       inputs: list[str] = (), settings: dict | None = None, alpha: float = 0.05,
-                      causal_snps=(), test: str = "omnibus") -> list[Path]:
+                      causal_snps=(), test: str = "omnibus", stopwatch: Stopwatch | None = None) -> list[Path]:
     """Write everything about ``result`` into ``folder``; returns the paths written.
 
     snps : SNP table (chromosome, position, maf) for the Manhattan plot and the top-SNP table;
     inputs : lines describing what was read; settings : the run's options; alpha : family-wise level of
     the Bonferroni line; causal_snps : SNP ids to mark (a simulation's truth); test : the SNP-level test
-    of ``snp_tests.csv`` (see :meth:`LMMResult.snp_tests`).
+    of ``snp_tests.csv`` (see :meth:`LMMResult.snp_tests`); stopwatch : times each stage (posterior,
+    SNP tests, diagnostics, tables, plots, report) when given.
     """
     folder = Path(folder)
+    stage = (stopwatch or Stopwatch()).stage
     written = [folder / "posterior.nc"]
-    result.posterior.to_netcdf(written[0], engine="h5netcdf")
-    associations = result.associations()
-    snp_tests = result.snp_tests(test=test).sort_values("p_value", kind="stable")
-    diagnostics = result.diagnostics()
-    for name, table in (("associations", associations), ("snp_tests", snp_tests), ("diagnostics", diagnostics)):
-        table.to_csv(folder / f"{name}.csv", index=name == "diagnostics", index_label="parameter")
-        written.append(folder / f"{name}.csv")
+    with stage("posterior.nc"):
+        result.posterior.to_netcdf(written[0], engine="h5netcdf")
+    with stage("SNP tests"):
+        associations = result.associations()
+        snp_tests = result.snp_tests(test=test).sort_values("p_value", kind="stable")
+    with stage("diagnostics"):
+        diagnostics = result.diagnostics()
+    with stage("tables"):
+        for name, table in (("associations", associations), ("snp_tests", snp_tests), ("diagnostics", diagnostics)):
+            table.to_csv(folder / f"{name}.csv", index=name == "diagnostics", index_label="parameter")
+            written.append(folder / f"{name}.csv")
     scalars = [v for v in SCALARS if v in result.draws]
-    figures = {"manhattan.png": manhattan(snp_tests, snps, alpha=alpha, highlight=causal_snps),
-               "heatmap.png": association_heatmap(associations),
-               "trace.png": trace_plot(result.posterior, scalars),
-               "rank.png": rank_plot(result.posterior, scalars)}
-    written += [save_figure(figure, folder / name) for name, figure in figures.items()]
-    report = _report(result, associations, snp_tests, diagnostics.loc[scalars], snps, inputs, settings or {}, alpha,
-                     causal_snps, test)
-    (folder / "report.md").write_text(report)
+    with stage("plots"):
+        figures = {"manhattan.png": manhattan(snp_tests, snps, alpha=alpha, highlight=causal_snps),
+                   "heatmap.png": association_heatmap(associations),
+                   "trace.png": trace_plot(result.posterior, scalars),
+                   "rank.png": rank_plot(result.posterior, scalars)}
+        written += [save_figure(figure, folder / name) for name, figure in figures.items()]
+    with stage("report"):
+        report = _report(result, associations, snp_tests, diagnostics.loc[scalars], snps, inputs, settings or {},
+                         alpha, causal_snps, test)
+        (folder / "report.md").write_text(report)
     return written + [folder / "report.md"]
 
 
