@@ -158,21 +158,13 @@ class PlinkFileset:
         return Genotypes(dosages, self.subject_ids, self.family_ids,
                          self.table.iloc[np.asarray(snp_indices)].reset_index(drop=True))
 
-    def blocks(self, block_size: int, snp_indices: np.ndarray | None = None, log: ReadLog | None = None):
-        """Yield the QC'd :class:`Genotypes` of consecutive blocks of ``block_size`` SNPs of ``snp_indices``
-        (default: the selected ones), with :func:`read_plink`'s QC; a block whose SNPs all fail it is skipped.
-        Memory is that of one block. At the end, the counts imputed and dropped over all blocks go to ``log``.
-        """
+    def blocks(self, block_size: int, snp_indices: np.ndarray | None = None):
+        """Yield (:class:`Genotypes`, :class:`QCCounts`) of consecutive blocks of ``block_size`` SNPs of
+        ``snp_indices`` (default: the selected ones), after :func:`read_plink`'s QC (a block may keep no SNP).
+        Memory is that of one block; :meth:`QCCounts.report` of the summed counts logs what was dropped."""
         indices = self.selected if snp_indices is None else np.asarray(snp_indices)
-        total = QCCounts()
         for first in range(0, len(indices), block_size):
-            block, counts = _quality_control(self.genotypes(indices[first:first + block_size]), self.maf_min,
-                                             self.counted)
-            total += counts
-            if counts.kept:
-                yield block
-        if log is not None:
-            total.report(self.bed, self.maf_min, log)
+            yield _quality_control(self.genotypes(indices[first:first + block_size]), self.maf_min, self.counted)
 
 
 def _bed_file(prefix: Path) -> Path:

@@ -63,7 +63,8 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     pandas inputs are paired by their index (a kinship by index and columns), a labelled adjacency by
     Y's columns (:mod:`jaxgen.data.align`); every value must be finite and small enough to
     standardize in ``dtype``, and extreme outliers in Y are warned about (:mod:`jaxgen.data.values`).
-    Returns the LMMData and a dict with the SNP means and sds (to report effects per allele).
+    Returns the LMMData and a dict with the SNP means and sds (to report effects per allele) and the
+    rotation Uᵀ (n, n) that was applied (None without kinship), for SNPs tested later against the same basis.
     """
     dtype = dtype or jnp.result_type(float)
     inputs, subjects = align_rows({"Y": Y, "X": X, "covariates": covariates, "kinship": kinship}, square=["kinship"])
@@ -89,7 +90,7 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
         raise ValueError("covariates are collinear (the matrix is rank deficient); drop redundant columns")
     X_std, mean, sd = standardize_columns(X, "X")
     W = np.column_stack([C, X_std])
-    lam = None
+    lam = U = None
     if kinship is not None:
         lam, U = kinship_eigen(matrix(kinship, "kinship"), n)
         Y, W = U.T @ Y, U.T @ W
@@ -98,5 +99,5 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
                    adjacency=jnp.asarray(A, dtype),
                    car=CARSpectrum(*(jnp.asarray(a, dtype) for a in CARSpectrum.from_adjacency(A))),
                    n_covariates=C.shape[1])
-    return data, {"snp_mean": mean, "snp_sd": sd}
+    return data, {"snp_mean": mean, "snp_sd": sd, "rotation": None if U is None else U.T}
 
