@@ -66,7 +66,8 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
     fileset : an opened PLINK fileset (its selection and MAF threshold give the SNPs tested);
     Y : (n, c) QTs indexed by subject ids, all in the fileset; adjacency : (c, c) region graph;
     covariates : (n, m) with an intercept column, indexed like Y (default: intercept only);
-    kinship : "loco", "grm" or an (n, n) matrix on Y's subjects; chromosomes : test only these (default all);
+    kinship : "loco", "grm" or an (n, n) matrix on Y's subjects (the GRMs use every SNP of the fileset that
+        passes the QC, whatever the selection); chromosomes : test only these (default all);
     block_size : SNPs per block; heritability : of the null model (see :func:`jaxgen.lmm.fit_null_model`);
     progress : a progress line on stderr (SNPs/s, time left); log : where stages and their costs go.
     """
@@ -81,8 +82,12 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
     if isinstance(kinship, str):
         if kinship not in ("loco", "grm"):
             raise ValueError(f"kinship must be 'loco', 'grm' or a matrix, got {kinship!r}")
+        every_chromosome = set(fileset.table["chromosome"])
+        if kinship == "loco" and len(every_chromosome) < 2:
+            raise ValueError(f"{fileset.bed.with_suffix('.bim')} has SNPs on chromosome {every_chromosome.pop()} only: "
+                             "a leave-one-chromosome-out kinship needs two; use kinship 'grm' or a kinship file")
         start = time.perf_counter()
-        relationships = ChromosomeRelationships.accumulate(fileset, rows, block_size)
+        relationships = ChromosomeRelationships.accumulate(fileset, rows, block_size, np.arange(len(fileset.table)))
         seconds["kinship"] = time.perf_counter() - start
         log.add(f"kinship: GRM sums of {sum(relationships.snps.values())} SNPs after QC on "
                 f"{len(relationships.snps)} chromosomes (one pass over the .bed) in {seconds['kinship']:.1f} s")
