@@ -17,6 +17,8 @@ from jaxgen.io.plink import PlinkFileset
 
 __all__ = ["ChromosomeRelationships"]
 
+GRM_BLOCK = 2048  # SNPs per read of the GRM pass: fixed, so that the scan's block size leaves the kinship unchanged
+
 
 @dataclass(frozen=True)
 class ChromosomeRelationships:
@@ -27,12 +29,14 @@ class ChromosomeRelationships:
     snps: dict[str, int]
 
     @classmethod
-    def accumulate(cls, fileset: PlinkFileset, rows: np.ndarray, block_size: int,
+    def accumulate(cls, fileset: PlinkFileset, rows: np.ndarray,
                    snp_indices: np.ndarray | None = None) -> ChromosomeRelationships:
-        """Read the fileset (``snp_indices``, default its selection) in blocks, QC'd as read_plink does, and sum
-        each chromosome's GRM parts over the subjects ``rows`` (n,) (founders' allele frequencies)."""
+        """Read the fileset (``snp_indices``, default its selection) in blocks of :data:`GRM_BLOCK` SNPs, QC'd
+        as read_plink does, and sum each chromosome's GRM parts over the subjects ``rows`` (n,) (founders'
+        allele frequencies). The sums' rounding depends on the blocks, and the REML fit amplifies it to ~1e-8,
+        which is why their size is fixed."""
         products, pairs, snps = {}, {}, {}
-        for block, _ in fileset.blocks(block_size, snp_indices):
+        for block, _ in fileset.blocks(GRM_BLOCK, snp_indices):
             frequency = block.snps["a1_frequency"].to_numpy()
             chromosomes = block.snps["chromosome"].to_numpy()
             for chromosome in dict.fromkeys(chromosomes):

@@ -78,7 +78,7 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
     tested = _tested_snps(fileset, chromosomes)
     C = np.ones((len(Y), 1)) if covariates is None else np.asarray(covariates, float)
     seconds = {"kinship": 0.0, "null": 0.0, "tests": 0.0}
-    relationships = None
+    relationships, loco = None, isinstance(kinship, str) and kinship == "loco"
     if isinstance(kinship, str):
         if kinship not in ("loco", "grm"):
             raise ValueError(f"kinship must be 'loco', 'grm' or a matrix, got {kinship!r}")
@@ -87,12 +87,12 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
             raise ValueError(f"{fileset.bed.with_suffix('.bim')} has SNPs on chromosome {every_chromosome.pop()} only: "
                              "a leave-one-chromosome-out kinship needs two; use kinship 'grm' or a kinship file")
         start = time.perf_counter()
-        relationships = ChromosomeRelationships.accumulate(fileset, rows, block_size, np.arange(len(fileset.table)))
+        relationships = ChromosomeRelationships.accumulate(fileset, rows, np.arange(len(fileset.table)))
         seconds["kinship"] = time.perf_counter() - start
         log.add(f"kinship: GRM sums of {sum(relationships.snps.values())} SNPs after QC on "
                 f"{len(relationships.snps)} chromosomes (one pass over the .bed) in {seconds['kinship']:.1f} s")
     chromosome_of = fileset.table["chromosome"].to_numpy()
-    groups = list(dict.fromkeys(chromosome_of[tested])) if kinship == "loco" else [None]
+    groups = list(dict.fromkeys(chromosome_of[tested])) if loco else [None]
     stream = _Stream(fileset, rows, block_size, keep_profiles, _Progress(len(tested), progress))
     nulls = {}
     for chromosome in groups:
