@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="null model: one h2 per region (default) or one shared h2")
     parser.add_argument("--block-size", type=bounded(int, 1), default=1000,
                         help="SNPs read and tested at once (default 1000): memory is that of one block")
+    parser.add_argument("--per-region", action="store_true",
+                        help="also write per_region.tsv.gz: BETA, SE (per A1 allele, QT sd units) and Z per (SNP, region)")
     parser.add_argument("--clump-p1", type=bounded(float, 0, 1, low_open=True), default=5e-8,
                         help="p-value of an index SNP (default 5e-8, also the Manhattan plot's line)")
     parser.add_argument("--clump-p2", type=bounded(float, 0, 1, low_open=True), default=1e-2,
@@ -71,20 +75,23 @@ def run(args, echo=print) -> dict:
         log.add("no --adjacency: every region is a neighbour of every other")
     Y = study.Y.copy()
     Y[:] = standardize_columns(study.Y.to_numpy(), "QTs")[0]
-    with device_scope(args.platform) as device:
+    primary = args.test[0]
+    with atomic_output_dir(args.out, args.overwrite) as folder, device_scope(args.platform) as device, \
+            contextlib.ExitStack() as files:
+        per_region = files.enter_context(gzip.open(folder / "per_region.tsv.gz", "wt")) if args.per_region else None
         result = genome.scan(study.fileset, Y, adjacency, study.covariates,
                              kinship=kinship.lower() if kinship else study.kinship,
                              chromosomes=None if args.chromosome is None else comma_list(args.chromosome),
-                             block_size=args.block_size, heritability=args.heritability, progress=not args.quiet,
-                             log=log)
-    primary = args.test[0]
-    sumstats = result.sumstats.assign(P=np.exp(result.sumstats[f"LOG_P_{primary.upper()}"]))
-    loci = genome.clump(sumstats, genome.fileset_dosages(study.fileset, _rows(study)), p1=args.clump_p1,
-                        p2=args.clump_p2, r2=args.clump_r2, kb=args.clump_kb)
-    settings = {"tests": ", ".join(args.test), "kinship": args.kinship, "null model heritability": args.heritability,
-                "block size": args.block_size, "device": str(device), "covariates": ", ".join(study.covariates),
-                "clumping": f"p1 {args.clump_p1:g}, p2 {args.clump_p2:g}, r2 {args.clump_r2:g}, {args.clump_kb:g} kb"}
-    with atomic_output_dir(args.out, args.overwrite) as folder:
+                             block_size=args.block_size, heritability=args.heritability, per_region=per_region,
+                             progress=not args.quiet, log=log)
+        sumstats = result.sumstats.assign(P=np.exp(result.sumstats[f"LOG_P_{primary.upper()}"]))
+        loci = genome.clump(sumstats, genome.fileset_dosages(study.fileset, genome.subject_rows(study.fileset, study.Y.index)), p1=args.clump_p1,
+                            p2=args.clump_p2, r2=args.clump_r2, kb=args.clump_kb)
+        settings = {"tests": ", ".join(args.test), "kinship": args.kinship,
+                    "null model heritability": args.heritability, "block size": args.block_size,
+                    "device": str(device), "covariates": ", ".join(study.covariates),
+                    "clumping": f"p1 {args.clump_p1:g}, p2 {args.clump_p2:g}, r2 {args.clump_r2:g}, "
+                                f"{args.clump_kb:g} kb"}
         write_scan_outputs(result, loci, folder, tests=args.test, line=args.clump_p1, inputs=log.lines,
                            settings=settings)
     lambda_gc = genome.genomic_control(sumstats["P"])
@@ -93,8 +100,3 @@ def run(args, echo=print) -> dict:
     echo(f"report: {Path(args.out) / 'report.md'}")
     return {"out": args.out, "n_snps": len(sumstats), "loci": list(loci["SNP"]), "lambda_gc": lambda_gc}
 
-
-def _rows(study) -> np.ndarray:
-    """Rows of the analysed subjects in the fileset."""
-    row = {s: i for i, s in enumerate(study.fileset.subject_ids)}
-    return np.array([row[s] for s in study.Y.index], dtype=int)

@@ -9,8 +9,8 @@ and its leave-one-chromosome-out versions block by block (:mod:`jaxgen.scan.kins
 
 from jaxgen.scan.clump import clump, fileset_dosages
 from jaxgen.scan.kinship import ChromosomeRelationships
-from jaxgen.scan.stream import ScanResult, scan
+from jaxgen.scan.stream import ScanResult, scan, subject_rows
 from jaxgen.scan.sumstats import genomic_control, sumstats_table
 
 __all__ = ["ChromosomeRelationships", "ScanResult", "clump", "fileset_dosages", "genomic_control", "scan",
-           "sumstats_table"]
+           "subject_rows", "sumstats_table"]

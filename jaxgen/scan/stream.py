@@ -34,7 +34,7 @@ from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.scores import TESTS, score_tests
 from jaxgen.scan.kinship import ChromosomeRelationships
 
-__all__ = ["ScanResult", "scan"]
+__all__ = ["ScanResult", "scan", "subject_rows"]
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -59,7 +59,7 @@ class ScanResult:
 
 def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataFrame | None = None,
          kinship="loco", *, chromosomes: Sequence[str] | None = None, block_size: int = 1000,
-         heritability: str = "per-region", keep_profiles: float = 1e-5, progress: bool = False,
+         heritability: str = "per-region", keep_profiles: float = 1e-5, per_region=None, progress: bool = False,
          log: ReadLog | None = None) -> ScanResult:
     """Test every selected SNP of ``fileset`` against the null model of the QTs ``Y``.
 
@@ -69,12 +69,14 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
     kinship : "loco", "grm" or an (n, n) matrix on Y's subjects (the GRMs use every SNP of the fileset that
         passes the QC, whatever the selection); chromosomes : test only these (default all);
     block_size : SNPs per block; heritability : of the null model (see :func:`jaxgen.lmm.fit_null_model`);
+    per_region : a text file open for writing, or None: receives, as the blocks go, a TSV row per
+        (SNP, region): SNP, REGION, BETA, SE (per copy of A1, in units of the QT), Z;
     progress : a progress line on stderr (SNPs/s, time left); log : where stages and their costs go.
     """
     log = log or ReadLog()
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
-    rows = _subject_rows(fileset, Y.index)
+    rows = subject_rows(fileset, Y.index)
     tested = _tested_snps(fileset, chromosomes)
     C = np.ones((len(Y), 1)) if covariates is None else np.asarray(covariates, float)
     seconds = {"kinship": 0.0, "null": 0.0, "tests": 0.0}
@@ -93,7 +95,8 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
                 f"{len(relationships.snps)} chromosomes (one pass over the .bed) in {seconds['kinship']:.1f} s")
     chromosome_of = fileset.table["chromosome"].to_numpy()
     groups = list(dict.fromkeys(chromosome_of[tested])) if loco else [None]
-    stream = _Stream(fileset, rows, block_size, keep_profiles, _Progress(len(tested), progress))
+    stream = _Stream(fileset, rows, block_size, keep_profiles, _Progress(len(tested), progress), per_region,
+                     [str(r) for r in Y.columns])
     nulls = {}
     for chromosome in groups:
         start = time.perf_counter()
@@ -124,7 +127,7 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
     return ScanResult(sumstats=sumstats, profiles=profiles, nulls=nulls, regions=regions, seconds=seconds)
 
 
-def _subject_rows(fileset: PlinkFileset, subjects) -> np.ndarray:
+def subject_rows(fileset: PlinkFileset, subjects) -> np.ndarray:
     """Rows (n,) of ``subjects`` in the fileset (each must be there)."""
     row = {s: i for i, s in enumerate(fileset.subject_ids)}
     missing = [str(s) for s in subjects if str(s) not in row]
@@ -156,8 +159,11 @@ def _rotated_tests(null: NullModel, rotation, X):
 class _Stream:
     """Streams SNP blocks through the tests and keeps their results (tables, qc, profiles)."""
 
-    def __init__(self, fileset, rows, block_size, keep_profiles, meter):
+    def __init__(self, fileset, rows, block_size, keep_profiles, meter, per_region, regions):
         self.fileset, self.rows, self.block_size, self.meter = fileset, rows, block_size, meter
+        self.per_region, self.regions = per_region, regions
+        if per_region is not None:
+            per_region.write("SNP\tREGION\tBETA\tSE\tZ\n")
         self.log_keep = np.log(keep_profiles)
         self.qc, self.constant = QCCounts(), 0
         self.tables, self.z, self.profiled = [], [], []
@@ -179,19 +185,20 @@ class _Stream:
 
     def _dispatch(self, block, null, rotation):
         """Standardize a QC'd block over the analysed subjects, pad it to ``block_size`` columns (repeating
-        its last SNP) and start its tests; returns (its SNP table, the tests being computed or None)."""
+        its last SNP) and start its tests; returns (its SNP table, the tests being computed or None, the
+        SNPs' sds (k,))."""
         X = block.dosages[self.rows]
         sd = X.std(axis=0, ddof=1)
         varies = sd > 0  # polymorphic in the fileset but constant in the analysed subjects: untestable
         self.constant += int((~varies).sum())
         snps = block.snps[varies].reset_index(drop=True)
         if not len(snps):
-            return snps, None
+            return snps, None, None
         Z = (X[:, varies] - X[:, varies].mean(axis=0)) / sd[varies]
         padded = np.concatenate([Z, np.repeat(Z[:, -1:], self.block_size - Z.shape[1], axis=1)], axis=1)
-        return snps, _rotated_tests(null, rotation, padded)
+        return snps, _rotated_tests(null, rotation, padded), sd[varies]
 
-    def _collect(self, snps, tests) -> None:
+    def _collect(self, snps, tests, sd) -> None:
         if tests is None:
             return
         k = len(snps)
@@ -201,11 +208,24 @@ class _Stream:
             "A1": snps["allele_1"].to_numpy(), "A2": snps["allele_2"].to_numpy(),
             "A1_FREQ": snps["a1_frequency"].to_numpy(), "N": len(self.rows),
             **{f"LOG_P_{test.upper()}": values for test, values in log_p.items()}}))
+        if self.per_region is not None:
+            self._write_per_region(snps["snp"].to_numpy(), tests, sd)
         smallest = np.nanmin(np.column_stack(list(log_p.values())), axis=1)
         keep = smallest < self.log_keep
         if keep.any():
             self.z.append(np.asarray(tests.z)[:k][keep])
             self.profiled.append(snps["snp"][keep].tolist())
+
+
+    def _write_per_region(self, snp_ids, tests, sd) -> None:
+        """Rows (SNP, region) of the block: effects per standardized SNP divided by its sd are per allele."""
+        k, c = len(snp_ids), len(self.regions)
+        per_allele = 1.0 / sd[:, None]
+        pd.DataFrame({"SNP": np.repeat(snp_ids, c), "REGION": np.tile(self.regions, k),
+                      "BETA": (np.asarray(tests.beta)[:k] * per_allele).ravel(),
+                      "SE": (np.asarray(tests.se)[:k] * per_allele).ravel(),
+                      "Z": np.asarray(tests.z)[:k].ravel()}).to_csv(self.per_region, sep="\t", header=False,
+                                                                   index=False, float_format="%.6g")
 
 
 class _Progress:
