@@ -13,7 +13,8 @@ from jaxgen.data import simulate_study
 from jaxgen.data.spatial_lmm import simulate_spatial_lmm
 from jaxgen.io import PlinkFileset, read_plink, write_plink
 from jaxgen.io.simulated import write_study
-from jaxgen.scan import clump, fileset_dosages, genomic_control, scan
+from jaxgen.graphs import genomic_relationship
+from jaxgen.scan import ChromosomeRelationships, clump, fileset_dosages, genomic_control, scan
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +121,21 @@ def test_clumping_equals_plink_1_9(tmp_path):
         got = set(members.split(",")) - {""}
         want = set() if expected == "NONE" else {m.split("(")[0] for m in expected.split(",")}
         assert got == want
+
+
+def test_loco_kinship_is_the_grm_of_the_other_chromosomes(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.binomial(2, rng.uniform(0.1, 0.5, 3000), size=(25, 3000)).astype(float)
+    X[rng.random(X.shape) < 0.02] = np.nan
+    chromosome = list(np.repeat(["1", "2", "3"], 1000))
+    write_plink(tmp_path / "g", X, [f"s{i}" for i in range(25)], [f"rs{j}" for j in range(3000)],
+                chromosome=chromosome, positions=np.tile(np.arange(1, 1001), 3))
+    rows = np.arange(25)[::-1]  # the analysed subjects, in another order than the .fam's
+    sums = ChromosomeRelationships.accumulate(PlinkFileset.open(tmp_path / "g"), rows)
+    assert sums.snps == {"1": 1000, "2": 1000, "3": 1000}  # more than one GRM block
+    for leave_out, kept in (("2", ["1", "3"]), (None, ["1", "2", "3"])):
+        g = read_plink(tmp_path / "g")
+        on = g.snps["chromosome"].isin(kept).to_numpy()
+        expected = genomic_relationship(g.dosages[rows][:, on], frequency=g.snps["a1_frequency"][on].to_numpy(),
+                                        called=~g.missing[rows][:, on])
+        np.testing.assert_allclose(sums.relationship(leave_out), expected, rtol=1e-12, atol=1e-12)
