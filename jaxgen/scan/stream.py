@@ -32,7 +32,8 @@ from jaxgen.io.plink import PlinkFileset, QCCounts
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.scores import TESTS, score_tests
-from jaxgen.scan.kinship import ChromosomeRelationships
+from jaxgen.runtime import require_memory
+from jaxgen.scan.kinship import GRM_BLOCK, ChromosomeRelationships
 
 __all__ = ["ScanResult", "scan", "subject_rows"]
 
@@ -85,9 +86,13 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
         if kinship not in ("loco", "grm"):
             raise ValueError(f"kinship must be 'loco', 'grm' or a matrix, got {kinship!r}")
         every_chromosome = set(fileset.table["chromosome"])
-        if kinship == "loco" and len(every_chromosome) < 2:
+        if loco and len(every_chromosome) < 2:
             raise ValueError(f"{fileset.bed.with_suffix('.bim')} has SNPs on chromosome {every_chromosome.pop()} only: "
                              "a leave-one-chromosome-out kinship needs two; use kinship 'grm' or a kinship file")
+        n = len(rows)
+        require_memory(8.0 * (2 * len(every_chromosome) + 4) * n * n + 8.0 * n * GRM_BLOCK * 3,
+                       f"the per-chromosome GRM sums of {n} subjects on {len(every_chromosome)} chromosomes",
+                       "scan fewer subjects, or give a kinship file", host=True)
         start = time.perf_counter()
         relationships = ChromosomeRelationships.accumulate(fileset, rows, np.arange(len(fileset.table)))
         seconds["kinship"] = time.perf_counter() - start
@@ -117,11 +122,11 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
     if stream.constant:
         log.add(f"{fileset.bed}: {stream.constant} SNPs constant over the {len(rows)} analysed subjects, not tested")
     regions = [str(r) for r in Y.columns]
+    if not stream.tables:
+        raise ValueError(f"{fileset.bed}: no SNP left to test after quality control")
     sumstats = pd.concat(stream.tables, ignore_index=True)
-    if sumstats.empty:
-        raise ValueError(f"{fileset.bed}: no SNP left to test")
     profiles = pd.DataFrame(np.concatenate(stream.z) if stream.z else np.zeros((0, len(regions))),
-                            index=sum(stream.profiled, []), columns=regions)
+                            index=[snp for ids in stream.profiled for snp in ids], columns=regions)
     log.add(f"scan: {len(sumstats)} SNPs tested in {seconds['tests']:.1f} s "
             f"({len(sumstats) / max(seconds['tests'], 1e-9):.0f} SNPs/s, {len(rows)} subjects, {len(regions)} regions)")
     return ScanResult(sumstats=sumstats, profiles=profiles, nulls=nulls, regions=regions, seconds=seconds)
