@@ -9,6 +9,7 @@ matrix PLINK's ``--make-rel`` gives on the other chromosomes' SNPs, with 2 (n, n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -29,14 +30,16 @@ class ChromosomeRelationships:
     snps: dict[str, int]
 
     @classmethod
-    def accumulate(cls, fileset: PlinkFileset, rows: np.ndarray,
-                   snp_indices: np.ndarray | None = None) -> ChromosomeRelationships:
+    def accumulate(cls, fileset: PlinkFileset, rows: np.ndarray, snp_indices: np.ndarray | None = None,
+                   on_block: Callable[[int], None] | None = None) -> ChromosomeRelationships:
         """Read the fileset (``snp_indices``, default its selection) in blocks of :data:`GRM_BLOCK` SNPs, QC'd
         as read_plink does, and sum each chromosome's GRM parts over the subjects ``rows`` (n,) (founders'
         allele frequencies). The sums' rounding depends on the blocks, and the REML fit amplifies it to ~1e-8,
-        which is why their size is fixed."""
+        which is why their size is fixed. ``on_block`` is called with the number of SNPs of each block read."""
         products, pairs, snps = {}, {}, {}
-        for block, _ in fileset.blocks(GRM_BLOCK, snp_indices):
+        for block, counts in fileset.blocks(GRM_BLOCK, snp_indices):
+            if on_block is not None:
+                on_block(counts.kept + len(counts.monomorphic) + len(counts.rare))
             frequency = block.snps["a1_frequency"].to_numpy()
             chromosomes = block.snps["chromosome"].to_numpy()
             for chromosome in dict.fromkeys(chromosomes):

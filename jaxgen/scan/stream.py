@@ -94,7 +94,10 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
                        f"the per-chromosome GRM sums of {n} subjects on {len(every_chromosome)} chromosomes",
                        "scan fewer subjects, or give a kinship file", host=True)
         start = time.perf_counter()
-        relationships = ChromosomeRelationships.accumulate(fileset, rows, np.arange(len(fileset.table)))
+        reading = _Progress(len(fileset.table), progress, "kinship")
+        relationships = ChromosomeRelationships.accumulate(fileset, rows, np.arange(len(fileset.table)),
+                                                           on_block=reading.advance)
+        reading.break_line()
         seconds["kinship"] = time.perf_counter() - start
         log.add(f"kinship: GRM sums of {sum(relationships.snps.values())} SNPs after QC on "
                 f"{len(relationships.snps)} chromosomes (one pass over the .bed) in {seconds['kinship']:.1f} s")
@@ -127,7 +130,7 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
     sumstats = pd.concat(stream.tables, ignore_index=True)
     profiles = pd.DataFrame(np.concatenate(stream.z) if stream.z else np.zeros((0, len(regions))),
                             index=[snp for ids in stream.profiled for snp in ids], columns=regions)
-    log.add(f"scan: {len(sumstats)} SNPs tested in {seconds['tests']:.1f} s "
+    log.add(f"scan: {len(sumstats)} SNPs tested in {seconds['tests']:.1f} s, compilation included "
             f"({len(sumstats) / max(seconds['tests'], 1e-9):.0f} SNPs/s, {len(rows)} subjects, {len(regions)} regions)")
     return ScanResult(sumstats=sumstats, profiles=profiles, nulls=nulls, regions=regions, seconds=seconds)
 
@@ -236,8 +239,8 @@ class _Stream:
 class _Progress:
     """A progress line on stderr: SNPs done, SNPs/s and time left (updated at most twice a second)."""
 
-    def __init__(self, total: int, show: bool):
-        self.total, self.show, self.done_snps, self.on_line = total, show, 0, False
+    def __init__(self, total: int, show: bool, label: str = "scan"):
+        self.total, self.show, self.label, self.done_snps, self.on_line = total, show, label, 0, False
         self.start = self.last = time.perf_counter()
 
     def advance(self, snps: int) -> None:
@@ -247,7 +250,7 @@ class _Progress:
             self.last = now
             rate = self.done_snps / max(now - self.start, 1e-9)
             left = (self.total - self.done_snps) / max(rate, 1e-9)
-            print(f"\rscan: {self.done_snps}/{self.total} SNPs, {rate:,.0f} SNPs/s, {left:,.0f} s left   ",
+            print(f"\r{self.label}: {self.done_snps}/{self.total} SNPs, {rate:,.0f} SNPs/s, {left:,.0f} s left   ",
                   end="", file=sys.stderr, flush=True)
             self.on_line = True
 
