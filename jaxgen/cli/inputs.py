@@ -42,14 +42,14 @@ def preflight(args, truth_section: str) -> dict | None:
     missing = [str(prefix.with_suffix(s)) for s in (".bed", ".bim", ".fam") if not prefix.with_suffix(s).is_file()]
     if missing:
         raise InputError(prefix.with_suffix(".bed"), f"PLINK fileset incomplete, missing {', '.join(missing)}")
-    files = [*(args.qt if isinstance(args.qt, list) else [args.qt]), args.adjacency, args.truth,
+    files = [*(args.qt if isinstance(args.qt, list) else [args.qt]), args.adjacency, getattr(args, "truth", None),
              getattr(args, "covariates", None), getattr(args, "kinship", None)]
     for path in files:
-        if path is not None and str(path).lower() != "grm" and not Path(path).is_file():
+        if path is not None and str(path).lower() not in ("grm", "loco") and not Path(path).is_file():
             raise InputError(path, "no such file")
     if args.from_bp is not None and args.to_bp is not None and args.from_bp > args.to_bp:
         raise ValueError(f"--from-bp {args.from_bp} lies after --to-bp {args.to_bp}")
-    return None if args.truth is None else read_truth(args.truth, truth_section)
+    return None if getattr(args, "truth", None) is None else read_truth(args.truth, truth_section)
 
 
 def read_truth(path, section: str) -> dict:

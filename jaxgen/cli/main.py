@@ -1,4 +1,4 @@
-"""Entry point of the ``jaxgen`` console script: ``simulate``, ``lmm``, ``cca`` and ``demo``."""
+"""Entry point of the ``jaxgen`` console script: ``simulate``, ``lmm``, ``scan``, ``cca`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from jaxgen.data.values import ExtremeValueWarning
 
 __all__ = ["configure_jax", "main", "run_command"]
 
-COMMANDS = ("simulate", "lmm", "cca", "demo")
+COMMANDS = ("simulate", "lmm", "scan", "cca", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

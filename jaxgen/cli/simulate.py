@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subjects", type=bounded(int, 8), default=500, metavar="N",
                         help="subjects, in families of 4 (default 500)")
     parser.add_argument("--snps", type=bounded(int, 2), default=100, metavar="P", help="SNPs (default 100)")
+    parser.add_argument("--chromosomes", type=bounded(int, 1), default=1, metavar="K",
+                        help="split the SNPs, in order, over chromosomes 1 … K (default 1)")
     parser.add_argument("--regions", type=bounded(int, 2), default=16, metavar="C",
                         help="brain regions on a lattice (default 16)")
     parser.add_argument("--causal", type=bounded(int, 0), default=5, help="causal SNPs of the spatial LMM (default 5)")
@@ -36,10 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args, echo=print) -> dict:
     """Simulate and write; returns {"out": folder, "files": [names]}."""
+    if args.chromosomes > args.snps:
+        raise ValueError(f"--chromosomes {args.chromosomes} exceeds --snps {args.snps}: each chromosome needs a SNP")
     study = simulate_study(args.seed, n=args.subjects, p=args.snps, c=args.regions, n_causal=args.causal,
                            rho=args.rho, h2=args.h2, effect=args.effect, ccc=tuple(args.ccc))
     with atomic_output_dir(args.out, args.overwrite) as folder:
-        written = write_study(study, folder)
+        written = write_study(study, folder, chromosomes=args.chromosomes)
     names = [p.name for p in written]
     echo(f"wrote a simulated study to {args.out}: {', '.join(names)}")
     return {"out": args.out, "files": names}

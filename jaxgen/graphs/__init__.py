@@ -3,7 +3,7 @@ SNP groups, kinship."""
 
 from jaxgen.graphs.adjacency import contiguous_regions, lattice_adjacency, ring_adjacency, validate_adjacency
 from jaxgen.graphs.car import CARSpectrum, car_precision
-from jaxgen.graphs.kinship import genomic_relationship, kinship_eigen
+from jaxgen.graphs.kinship import genomic_relationship, kinship_eigen, relationship_from_sums, relationship_sums
 from jaxgen.graphs.laplacian import (adjacency_laplacian, column_correlation, correlation_laplacian, laplacian,
                                      ld_laplacian)
 from jaxgen.graphs.snp_groups import group_labels, ld_blocks
@@ -22,6 +22,8 @@ __all__ = [
     "laplacian",
     "ld_blocks",
     "ld_laplacian",
+    "relationship_from_sums",
+    "relationship_sums",
     "ring_adjacency",
     "validate_adjacency",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["genomic_relationship", "kinship_eigen"]
+__all__ = ["genomic_relationship", "kinship_eigen", "relationship_from_sums", "relationship_sums"]
 
 
 def genomic_relationship(dosages, *, frequency=None, called=None) -> np.ndarray:
@@ -17,6 +17,20 @@ def genomic_relationship(dosages, *, frequency=None, called=None) -> np.ndarray:
         nothing and N_ij counts the SNPs called in both i and j — PLINK's ``--make-rel`` rule.
     Monomorphic SNPs must be removed first.
     """
+    return relationship_from_sums(*relationship_sums(dosages, frequency=frequency, called=called))
+
+
+def relationship_from_sums(products, pairs) -> np.ndarray:
+    """G = ΣZZᵀ / N (n, n) from :func:`relationship_sums` (summed over blocks); every pair needs a joint call."""
+    if not np.all(pairs > 0):
+        i, j = np.argwhere(~(pairs > 0))[0]
+        raise ValueError(f"subjects {i} and {j} have no SNP called in both: their relationship is undefined")
+    return products / pairs
+
+
+def relationship_sums(dosages, *, frequency=None, called=None) -> tuple[np.ndarray, np.ndarray]:
+    """The two sums of the GRM, (Σ_k z_ik z_jk (n, n), N_ij (n, n)), which add up over SNP blocks:
+    G = ΣZZᵀ / N over all blocks. Arguments as :func:`genomic_relationship`."""
     X = np.asarray(dosages, dtype=float)
     frequency = X.mean(axis=0) / 2.0 if frequency is None else np.asarray(frequency, dtype=float)
     scale = np.sqrt(2.0 * frequency * (1.0 - frequency))
@@ -24,14 +38,10 @@ def genomic_relationship(dosages, *, frequency=None, called=None) -> np.ndarray:
         raise ValueError(f"genotypes have {int(np.sum(~(scale > 0)))} monomorphic SNPs; drop them before the GRM")
     Z = (X - 2.0 * frequency) / scale
     if called is None:
-        return Z @ Z.T / X.shape[1]
+        return Z @ Z.T, np.full((X.shape[0], X.shape[0]), float(X.shape[1]))
     C = np.asarray(called, dtype=float)
     Z = np.where(C > 0, Z, 0.0)
-    pairs = C @ C.T
-    if not np.all(pairs > 0):
-        i, j = np.argwhere(~(pairs > 0))[0]
-        raise ValueError(f"subjects {i} and {j} have no SNP called in both: their relationship is undefined")
-    return Z @ Z.T / pairs
+    return Z @ Z.T, C @ C.T
 
 
 def kinship_eigen(kinship, n: int, name: str = "kinship") -> tuple[np.ndarray, np.ndarray]:

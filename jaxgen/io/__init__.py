@@ -9,10 +9,11 @@ from jaxgen.io.errors import InputError
 from jaxgen.io.graphs import read_adjacency, read_kinship
 from jaxgen.io.log import ReadLog
 from jaxgen.io.output import atomic_output_dir, check_output_dir
-from jaxgen.io.plink import Genotypes, read_plink, write_plink
-from jaxgen.io.study import CCAStudy, LMMStudy, load_cca_study, load_lmm_study
+from jaxgen.io.plink import Genotypes, PlinkFileset, read_plink, write_plink
+from jaxgen.io.study import CCAStudy, LMMStudy, ScanStudy, load_cca_study, load_lmm_study, load_scan_study
 from jaxgen.io.tables import read_covariates, read_qt_table, read_table
 
-__all__ = ["CCAStudy", "Genotypes", "InputError", "LMMStudy", "ReadLog", "align_subjects", "atomic_output_dir",
-           "check_output_dir", "load_cca_study", "load_lmm_study", "read_adjacency", "read_covariates",
-           "read_kinship", "read_plink", "read_qt_table", "read_table", "write_plink"]
+__all__ = ["CCAStudy", "Genotypes", "InputError", "LMMStudy", "PlinkFileset", "ReadLog", "ScanStudy", "align_subjects",
+           "atomic_output_dir", "check_output_dir", "load_cca_study", "load_lmm_study", "load_scan_study",
+           "read_adjacency", "read_covariates", "read_kinship", "read_plink", "read_qt_table", "read_table",
+           "write_plink"]

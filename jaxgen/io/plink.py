@@ -27,7 +27,7 @@ import pandas as pd
 from jaxgen.io.errors import InputError
 from jaxgen.io.log import ReadLog
 
-__all__ = ["Genotypes", "read_plink", "write_plink"]
+__all__ = ["Genotypes", "PlinkFileset", "QCCounts", "read_plink", "write_plink"]
 
 _SUFFIXES = (".bed", ".bim", ".fam")
 
@@ -87,36 +87,84 @@ def read_plink(prefix: str | Path, *, maf_min: float = 0.01, snps: Sequence[str]
     log : where the counts of what was read, imputed and dropped go.
     """
     log = log or ReadLog()
-    prefix = plink_prefix(prefix)
-    bed = _bed_file(prefix)
-    if not 0 <= maf_min < 0.5:
-        raise ValueError(f"maf_min must lie in [0, 0.5), got {maf_min}")
-    _check_layout(prefix)
-    try:
-        with _open_bed(bed) as reader:
-            table = _snp_table(reader)
-            subject_ids = [str(s) for s in reader.iid]
-            family_ids = [str(s) for s in reader.fid]
-            founders = (np.asarray(reader.father, dtype=str) == "0") & (np.asarray(reader.mother, dtype=str) == "0")
-            keep = _selected_snps(table, bed, snps, chromosome, start, end)
-            dosages = reader.read(index=np.s_[:, keep], dtype="float64")
-    except InputError:
-        raise
-    except Exception as err:  # bed-reader reports format problems with many exception types
-        raise InputError(bed, f"not a readable PLINK fileset ({type(err).__name__}: {err})") from None
-    _check_unique(subject_ids, prefix.with_suffix(".fam"), "subject (IID)")
-    _check_unique(table["snp"].tolist(), prefix.with_suffix(".bim"), "SNP")
-    table = table.iloc[keep].reset_index(drop=True)
-    log.add(f"{bed}: {len(subject_ids)} subjects, {len(table)} SNPs selected")
-    counted = np.ones(len(subject_ids), bool) if nonfounders else founders
-    if not counted.any():
-        log.add(f"{prefix.with_suffix('.fam')}: no founder (every subject has a parent in the .fam); allele "
-                "frequencies count every subject")
-        counted = np.ones(len(subject_ids), bool)
-    elif not counted.all():
-        log.add(f"{prefix.with_suffix('.fam')}: allele frequencies and the MAF filter count the {int(counted.sum())} "
-                f"founders of {len(subject_ids)} subjects (PLINK's rule; nonfounders=True counts everyone)")
-    return _quality_control(Genotypes(dosages, subject_ids, family_ids, table), maf_min, counted, bed, log)
+    fileset = PlinkFileset.open(prefix, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+                                nonfounders=nonfounders, log=log)
+    genotypes, counts = _quality_control(fileset.genotypes(fileset.selected), maf_min, fileset.counted)
+    counts.report(fileset.bed, maf_min, log)
+    return genotypes
+
+
+@dataclass(frozen=True)
+class PlinkFileset:
+    """A checked PLINK fileset, opened once and read in pieces (:meth:`read`, :meth:`blocks`).
+
+    bed : the .bed path; table : every SNP of the .bim (snp, chromosome, position, allele_1, allele_2);
+    selected : (q,) indices of the SNPs chosen by id/chromosome/range; subject_ids, family_ids : (n,);
+    counted : (n,) bool, the subjects whose calls give the allele frequencies (founders by default);
+    maf_min : the MAF threshold of the QC.
+    """
+
+    bed: Path
+    table: pd.DataFrame
+    selected: np.ndarray
+    subject_ids: list[str]
+    family_ids: list[str]
+    counted: np.ndarray
+    maf_min: float
+
+    @classmethod
+    def open(cls, prefix: str | Path, *, maf_min: float = 0.01, snps: Sequence[str] | None = None,
+             chromosome: str | None = None, start: int | None = None, end: int | None = None,
+             nonfounders: bool = False, log: ReadLog | None = None) -> PlinkFileset:
+        """Check the layout and the ids and select SNPs, reading no genotype (arguments of :func:`read_plink`)."""
+        log = log or ReadLog()
+        prefix = plink_prefix(prefix)
+        bed = _bed_file(prefix)
+        if not 0 <= maf_min < 0.5:
+            raise ValueError(f"maf_min must lie in [0, 0.5), got {maf_min}")
+        _check_layout(prefix)
+        try:
+            with _open_bed(bed) as reader:
+                table = _snp_table(reader)
+                subject_ids = [str(s) for s in reader.iid]
+                family_ids = [str(s) for s in reader.fid]
+                founders = ((np.asarray(reader.father, dtype=str) == "0")
+                            & (np.asarray(reader.mother, dtype=str) == "0"))
+        except Exception as err:  # bed-reader reports format problems with many exception types
+            raise InputError(bed, f"not a readable PLINK fileset ({type(err).__name__}: {err})") from None
+        keep = _selected_snps(table, bed, snps, chromosome, start, end)
+        _check_unique(subject_ids, prefix.with_suffix(".fam"), "subject (IID)")
+        _check_unique(table["snp"].tolist(), prefix.with_suffix(".bim"), "SNP")
+        log.add(f"{bed}: {len(subject_ids)} subjects, {len(keep)} SNPs selected")
+        counted = np.ones(len(subject_ids), bool) if nonfounders else founders
+        if not counted.any():
+            log.add(f"{prefix.with_suffix('.fam')}: no founder (every subject has a parent in the .fam); allele "
+                    "frequencies count every subject")
+            counted = np.ones(len(subject_ids), bool)
+        elif not counted.all():
+            log.add(f"{prefix.with_suffix('.fam')}: allele frequencies and the MAF filter count the "
+                    f"{int(counted.sum())} founders of {len(subject_ids)} subjects (PLINK's rule; nonfounders=True "
+                    "counts everyone)")
+        return cls(bed, table, keep, subject_ids, family_ids, counted, maf_min)
+
+    def genotypes(self, snp_indices: np.ndarray) -> Genotypes:
+        """The raw genotypes of every subject at ``snp_indices`` (indices into ``table``), before QC:
+        dosages of allele 1, NaN where missing."""
+        try:
+            with _open_bed(self.bed) as reader:
+                dosages = reader.read(index=np.s_[:, np.asarray(snp_indices)], dtype="float64")
+        except Exception as err:  # bed-reader reports format problems with many exception types
+            raise InputError(self.bed, f"not a readable PLINK fileset ({type(err).__name__}: {err})") from None
+        return Genotypes(dosages, self.subject_ids, self.family_ids,
+                         self.table.iloc[np.asarray(snp_indices)].reset_index(drop=True))
+
+    def blocks(self, block_size: int, snp_indices: np.ndarray | None = None):
+        """Yield (:class:`Genotypes`, :class:`QCCounts`) of consecutive blocks of ``block_size`` SNPs of
+        ``snp_indices`` (default: the selected ones), after :func:`read_plink`'s QC (a block may keep no SNP).
+        Memory is that of one block; :meth:`QCCounts.report` of the summed counts logs what was dropped."""
+        indices = self.selected if snp_indices is None else np.asarray(snp_indices)
+        for first in range(0, len(indices), block_size):
+            yield _quality_control(self.genotypes(indices[first:first + block_size]), self.maf_min, self.counted)
 
 
 def _bed_file(prefix: Path) -> Path:
@@ -204,31 +252,52 @@ def _selected_snps(table, bed, snps, chromosome, start, end) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def _quality_control(genotypes: Genotypes, maf_min: float, counted: np.ndarray, bed: Path,
-                     log: ReadLog) -> Genotypes:
-    """Mean-impute missing calls, then drop monomorphic and rare SNPs; log each count.
+@dataclass(frozen=True)
+class QCCounts:
+    """What the QC did: missing calls imputed (and in how many SNPs), SNP ids dropped as monomorphic or
+    rare, SNPs kept. Counts of several blocks add up (``+``)."""
+
+    missing_calls: int = 0
+    missing_snps: int = 0
+    monomorphic: tuple[str, ...] = ()
+    rare: tuple[str, ...] = ()
+    kept: int = 0
+
+    def __add__(self, other: QCCounts) -> QCCounts:
+        return QCCounts(self.missing_calls + other.missing_calls, self.missing_snps + other.missing_snps,
+                        self.monomorphic + other.monomorphic, self.rare + other.rare, self.kept + other.kept)
+
+    def report(self, bed: Path, maf_min: float, log: ReadLog) -> None:
+        """Log each count; InputError when no SNP is left."""
+        if self.missing_calls:
+            log.add(f"{bed}: {self.missing_calls} missing calls in {self.missing_snps} SNPs imputed by the SNP's "
+                    "mean dosage")
+        for names, why in ((self.monomorphic, "monomorphic (or never called)"), (self.rare, f"with MAF < {maf_min}")):
+            if names:
+                log.add(f"{bed}: dropped {len(names)} SNPs {why}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+        if not self.kept:
+            raise InputError(bed, f"no SNP left after quality control (MAF >= {maf_min}, polymorphic)")
+        log.add(f"{bed}: {self.kept} SNPs kept")
+
+
+def _quality_control(genotypes: Genotypes, maf_min: float, counted: np.ndarray) -> tuple[Genotypes, QCCounts]:
+    """Mean-impute missing calls, then drop monomorphic and rare SNPs; returns the kept genotypes and the counts.
     counted : (n,) bool, the subjects whose called genotypes give the allele frequencies."""
     X = genotypes.dosages
     missing = np.isnan(X)
     mean = _called_mean(X, missing)
     if missing.any():
         X = np.where(missing, mean, X)
-        log.add(f"{bed}: {int(missing.sum())} missing calls in {int(missing.any(axis=0).sum())} SNPs "
-                "imputed by the SNP's mean dosage")
     frequency = _called_mean(genotypes.dosages[counted], missing[counted]) / 2.0
     maf = np.minimum(frequency, 1.0 - frequency)
     snps = genotypes.snps.assign(a1_frequency=frequency, maf=maf, missing_rate=missing.mean(axis=0))
     monomorphic = ~(X.std(axis=0) > 0)
     rare = ~monomorphic & (maf < maf_min)
-    for mask, why in ((monomorphic, "monomorphic (or never called)"), (rare, f"with MAF < {maf_min}")):
-        if mask.any():
-            names = snps["snp"][mask].tolist()
-            log.add(f"{bed}: dropped {len(names)} SNPs {why}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
     keep = ~(monomorphic | rare)
-    if not keep.any():
-        raise InputError(bed, f"no SNP left after quality control (MAF >= {maf_min}, polymorphic)")
-    log.add(f"{bed}: {int(keep.sum())} SNPs kept")
-    return replace(genotypes, dosages=X[:, keep], snps=snps[keep].reset_index(drop=True), missing=missing[:, keep])
+    counts = QCCounts(int(missing.sum()), int(missing.any(axis=0).sum()), tuple(snps["snp"][monomorphic]),
+                      tuple(snps["snp"][rare]), int(keep.sum()))
+    kept = replace(genotypes, dosages=X[:, keep], snps=snps[keep].reset_index(drop=True), missing=missing[:, keep])
+    return kept, counts
 
 
 def _called_mean(X: np.ndarray, missing: np.ndarray) -> np.ndarray:

@@ -14,8 +14,11 @@ from jaxgen.io.plink import write_plink
 __all__ = ["write_study"]
 
 
-def write_study(study: SimulatedStudy, folder: str | Path) -> list[Path]:
+def write_study(study: SimulatedStudy, folder: str | Path, chromosomes: int = 1) -> list[Path]:
     """Write the study into ``folder`` (which must exist); returns the paths written.
+
+    chromosomes : the SNPs, in order, are split into this many near-equal runs, chromosomes 1 … K,
+    each with positions 1000, 2000, … bp.
 
     genotypes.bed/.bim/.fam (PLINK; families as FID), qt.csv (subjects × regions), covariates.csv
     (age, sex as F/M), adjacency.csv and kinship.csv (labelled matrices), one QT table per imaging
@@ -25,7 +28,9 @@ def write_study(study: SimulatedStudy, folder: str | Path) -> list[Path]:
     d = study.lmm
     subjects = pd.Index(d.subject_ids, name="subject")
     families = [f"fam{i // study.family_size:04d}" for i in range(len(d.subject_ids))]
-    written = [write_plink(folder / "genotypes", d.X, d.subject_ids, d.snp_ids, family_ids=families)]
+    chromosome, positions = _genome_layout(len(d.snp_ids), chromosomes)
+    written = [write_plink(folder / "genotypes", d.X, d.subject_ids, d.snp_ids, family_ids=families,
+                           chromosome=chromosome, positions=positions)]
     written += [folder / "genotypes.bim", folder / "genotypes.fam"]
     tables = {
         "qt.csv": pd.DataFrame(d.Y, index=subjects, columns=d.region_names),
@@ -42,6 +47,15 @@ def write_study(study: SimulatedStudy, folder: str | Path) -> list[Path]:
         written.append(folder / file_name)
     (folder / "truth.json").write_text(json.dumps(_truth(study), indent=2))
     return written + [folder / "truth.json"]
+
+
+def _genome_layout(p: int, chromosomes: int) -> tuple[list[str], np.ndarray]:
+    """Chromosome labels (p,) "1" … "K" over near-equal runs of SNPs, and positions (p,) 1000, 2000, … per run."""
+    if not 1 <= chromosomes <= p:
+        raise ValueError(f"chromosomes must lie in [1, p={p}], got {chromosomes}")
+    labels = np.repeat(np.arange(chromosomes), [len(run) for run in np.array_split(np.arange(p), chromosomes)])
+    first = np.searchsorted(labels, labels)  # index of each run's first SNP
+    return [str(k + 1) for k in labels], 1000 * (np.arange(p) - first + 1)
 
 
 def _truth(study: SimulatedStudy) -> dict:

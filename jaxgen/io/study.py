@@ -18,11 +18,11 @@ from jaxgen.io.align import align_subjects
 from jaxgen.io.errors import InputError
 from jaxgen.io.graphs import read_adjacency, read_kinship
 from jaxgen.io.log import ReadLog
-from jaxgen.io.plink import Genotypes, plink_prefix, read_plink
+from jaxgen.io.plink import Genotypes, PlinkFileset, plink_prefix, read_plink
 from jaxgen.io.tables import read_covariates, read_qt_table, read_table
 from jaxgen.runtime import require_memory
 
-__all__ = ["CCAStudy", "LMMStudy", "load_cca_study", "load_lmm_study"]
+__all__ = ["CCAStudy", "LMMStudy", "ScanStudy", "load_cca_study", "load_lmm_study", "load_scan_study"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,51 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
     log = log or ReadLog()
     genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
                            nonfounders=nonfounders, log=log)
+    Y, design, A = _phenotypes(bfile, genotypes.subject_ids, qt, covariates, covariates_from_qt, adjacency,
+                               qt_columns, id_column, missing, log)
+    subjects = list(Y.index)
+    genotypes = genotypes.select_subjects(subjects)
+    K = _kinship(kinship, genotypes, subjects, log)
+    return LMMStudy(Y=Y, X=genotypes.frame(), covariates=design, adjacency=A, kinship=K, genotypes=genotypes, log=log)
+
+
+@dataclass(frozen=True)
+class ScanStudy:
+    """Inputs of :func:`jaxgen.scan.scan`: the opened fileset (no genotype read yet) and the tables.
+
+    fileset : :class:`PlinkFileset`; Y : (n, c) QTs of the aligned subjects; covariates : (n, m), first
+    column ``intercept``; adjacency : (c, c) or None; kinship : (n, n) from a file, or None; log.
+    """
+
+    fileset: PlinkFileset
+    Y: pd.DataFrame
+    covariates: pd.DataFrame
+    adjacency: np.ndarray | None
+    kinship: np.ndarray | None
+    log: ReadLog
+
+
+def load_scan_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path | None = None,
+                    covariates_from_qt: Sequence[str] | None = None, adjacency: str | Path | None = None,
+                    kinship: str | Path | None = None, qt_columns: Sequence[str] | None = None,
+                    id_column: str | None = None, missing: str = "error", maf_min: float = 0.01,
+                    snps: Sequence[str] | None = None, chromosome: str | None = None, start: int | None = None,
+                    end: int | None = None, nonfounders: bool = False, log: ReadLog | None = None) -> ScanStudy:
+    """Open the fileset and read the tables of a genome-wide scan (arguments of :func:`load_lmm_study`;
+    ``kinship`` is a file here, or None when the scan builds it from the genotypes)."""
+    log = log or ReadLog()
+    fileset = PlinkFileset.open(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+                                nonfounders=nonfounders, log=log)
+    Y, design, A = _phenotypes(bfile, fileset.subject_ids, qt, covariates, covariates_from_qt, adjacency,
+                               qt_columns, id_column, missing, log)
+    K = None if kinship is None else read_kinship(kinship, list(Y.index), log)
+    return ScanStudy(fileset=fileset, Y=Y, covariates=design, adjacency=A, kinship=K, log=log)
+
+
+def _phenotypes(bfile, genotyped: list[str], qt, covariates, covariates_from_qt, adjacency, qt_columns, id_column,
+                missing, log) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray | None]:
+    """The QTs (n, c), the covariate design (n, m) with an intercept and the adjacency (or None), on the
+    subjects shared by the genotypes (``genotyped`` ids) and every table, in alignment order."""
     Y = read_qt_table(qt, id_column=id_column, columns=qt_columns, missing=missing, log=log)
     Y = Y.drop(columns=[c for c in covariates_from_qt or () if c in Y.columns])
     A = None
@@ -94,10 +139,9 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
         tables[str(covariates)] = read_covariates(covariates, id_column=id_column, missing=missing, log=log)
     if covariates_from_qt:
         tables[str(qt)] = _qt_covariates([qt], covariates_from_qt, id_column, missing, log)
-    sources = {str(genotypes_path(bfile)): genotypes.subject_ids, str(qt): list(Y.index)}
+    sources = {str(genotypes_path(bfile)): genotyped, str(qt): list(Y.index)}
     sources.update({f"{name} (covariates)" if name == str(qt) else name: list(C.index) for name, C in tables.items()})
     subjects = align_subjects(sources, log)
-    genotypes = genotypes.select_subjects(subjects)
     design = pd.DataFrame({"intercept": 1.0}, index=pd.Index(subjects, name="subject"))
     for name, C in tables.items():
         clash = [c for c in C.columns if c in design.columns]
@@ -105,9 +149,7 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
             raise InputError(name, f"covariates {', '.join(clash)} are given twice (by --covariates and "
                              "--covariates-from-qt)")
         design = design.join(C.loc[subjects])
-    K = _kinship(kinship, genotypes, subjects, log)
-    return LMMStudy(Y=Y.loc[subjects], X=genotypes.frame(), covariates=design, adjacency=A, kinship=K,
-                    genotypes=genotypes, log=log)
+    return Y.loc[subjects], design, A
 
 
 def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,

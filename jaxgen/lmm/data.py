@@ -89,7 +89,9 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     pandas inputs are paired by their index (a kinship by index and columns), a labelled adjacency by
     Y's columns (:mod:`jaxgen.data.align`); every value must be finite and small enough to
     standardize in ``dtype``, and extreme outliers in Y are warned about (:mod:`jaxgen.data.values`).
-    Returns the LMMData and a dict with the SNP means and sds (to report effects per allele).
+    Returns the LMMData and a dict with the SNP means and sds (to report effects per allele) and the
+    rotation (n, n) that was applied to the subjects' rows (Uᵀ, its rows in LMMData's order; None when the
+    rows were left as given), for SNPs tested later against the same basis.
     """
     dtype = dtype or jnp.result_type(float)
     inputs, subjects = align_rows({"Y": Y, "X": X, "covariates": covariates, "kinship": kinship}, square=["kinship"])
@@ -115,7 +117,7 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
         raise ValueError("covariates are collinear (the matrix is rank deficient); drop redundant columns")
     X_std, mean, sd = standardize_columns(X, "X")
     W = np.column_stack([C, X_std])
-    lam = None
+    lam = U = None
     if kinship is not None:
         lam, U = kinship_eigen(matrix(kinship, "kinship"), n)
         Y, W = U.T @ Y, U.T @ W
@@ -131,7 +133,11 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
                    n_covariates=C.shape[1], n_direct=n_direct,
                    shared_grams=jnp.asarray(np.stack(grams), dtype) if grams else None,
                    shared_eigenvalues=jnp.asarray(group_values, dtype) if grams else None)
-    return data, {"snp_mean": mean, "snp_sd": sd}
+    if U is not None:
+        rotation = U.T[order]
+    else:
+        rotation = None if np.array_equal(order, np.arange(n)) else np.eye(n)[order]
+    return data, {"snp_mean": mean, "snp_sd": sd, "rotation": rotation}
 
 
 def shared_eigenvalue_groups(eigenvalues, *, max_groups: int = 32, rtol: float = 1e-9):

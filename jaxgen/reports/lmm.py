@@ -13,7 +13,7 @@ from jaxgen.runtime import Stopwatch
 
 __all__ = ["write_lmm_outputs"]
 
-_TEST_TEXT = {
+TEST_TEXT = {
     "omnibus": "Each SNP is tested against the null model by marginal score tests; its p-value is the exact "
                "minimum-p combination of the whitened χ² test with the CAR correlations (spatial, for effects on "
                "some regions) and the burden test (one effect on every region).",
@@ -99,7 +99,7 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
         f"{float(null.h2.max()):.2f} across regions; CAR correlation between regions ρ = "
         f"{float(null.rho_genetic):.3f} (genetic) and {float(null.rho_residual):.3f} (residual).", "",
         "## SNP tests", "",
-        f"{_TEST_TEXT[test]} {len(hits)} SNPs are "
+        f"{TEST_TEXT[test]} {len(hits)} SNPs are "
         f"significant at Bonferroni level {alpha} (p < {threshold:.3g})"
         + (f": {', '.join(hits['snp'].head(20))}." if len(hits) else ".")
         + " A SNP in linkage disequilibrium with a causal one is significant too: read hits by locus.", "",

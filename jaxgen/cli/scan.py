@@ -1,0 +1,102 @@
+"""``jaxgen scan``: the genome-wide spatial scan of a PLINK fileset, streamed block by block, with loci."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from jaxgen import scan as genome
+from jaxgen.cli.common import add_run_options, device_scope
+from jaxgen.cli.inputs import add_input_options, bounded, comma_list, preflight
+from jaxgen.data import standardize_columns
+from jaxgen.io import ReadLog, atomic_output_dir, load_scan_study
+from jaxgen.lmm.scores import TESTS
+from jaxgen.reports import write_scan_outputs
+
+__all__ = ["add_arguments", "run"]
+
+HELP = ("genome-wide scan: every SNP of a PLINK fileset tested against the spatial null model (LOCO kinship), "
+        "streamed in blocks; sumstats, Manhattan/QQ plots, clumped loci and report.md")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_input_options(parser, many_qts=False)
+    parser.add_argument("--qt-columns", type=comma_list, metavar="A,B,...", help="QT columns to analyse (default all)")
+    parser.add_argument("--covariates", metavar="FILE", help="covariate table (categorical columns one-hot encoded)")
+    parser.add_argument("--kinship", metavar="FILE|grm|loco", default="loco",
+                        help="loco (default: per chromosome, the GRM of the other chromosomes' SNPs), grm (one GRM of "
+                             "every SNP), or a labelled square kinship CSV")
+    parser.add_argument("--test", type=_tests, default=list(TESTS), metavar="TEST[,TEST]",
+                        help=f"tests written, the first one giving P, the plots' and the loci's p-value (default "
+                             f"{','.join(TESTS)}; see jaxgen lmm --help)")
+    parser.add_argument("--heritability", choices=("per-region", "shared"), default="per-region",
+                        help="null model: one h2 per region (default) or one shared h2")
+    parser.add_argument("--block-size", type=bounded(int, 1), default=1000,
+                        help="SNPs read and tested at once (default 1000): memory is that of one block")
+    parser.add_argument("--per-region", action="store_true",
+                        help="also write per_region.tsv.gz: BETA, SE (per A1 allele, QT sd units) and Z per (SNP, region)")
+    parser.add_argument("--clump-p1", type=bounded(float, 0, 1, low_open=True), default=5e-8,
+                        help="p-value of an index SNP (default 5e-8, also the Manhattan plot's line)")
+    parser.add_argument("--clump-p2", type=bounded(float, 0, 1, low_open=True), default=1e-2,
+                        help="p-value of a SNP clumped to an index SNP (default 0.01)")
+    parser.add_argument("--clump-r2", type=bounded(float, 0, 1), default=0.1,
+                        help="r2 with the index SNP of a clumped SNP (default 0.1)")
+    parser.add_argument("--clump-kb", type=bounded(float, 0, low_open=True), default=250.0,
+                        help="clumping window either side of an index SNP, kb (default 250)")
+    add_run_options(parser)
+
+
+def _tests(text: str) -> list[str]:
+    names = comma_list(text)
+    unknown = [t for t in names if t not in TESTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"tests must be among {', '.join(TESTS)}, got {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def run(args, echo=print) -> dict:
+    """Read, scan, clump, write. Returns {"out", "n_snps", "loci", "lambda_gc"}."""
+    preflight(args, "lmm")
+    log = ReadLog(echo)
+    kinship = args.kinship if args.kinship.lower() in ("loco", "grm") else None
+    study = load_scan_study(args.bfile, args.qt, covariates=args.covariates, adjacency=args.adjacency,
+                            kinship=None if kinship else args.kinship, qt_columns=args.qt_columns,
+                            id_column=args.id_column, covariates_from_qt=args.covariates_from_qt,
+                            missing=args.missing, maf_min=args.maf_min, snps=args.snps, start=args.from_bp,
+                            end=args.to_bp, nonfounders=args.nonfounders, log=log)
+    adjacency = study.adjacency
+    if adjacency is None:
+        c = study.Y.shape[1]
+        adjacency = np.ones((c, c)) - np.eye(c)
+        log.add("no --adjacency: every region is a neighbour of every other")
+    Y = study.Y.copy()
+    Y[:] = standardize_columns(study.Y.to_numpy(), "QTs")[0]
+    primary = args.test[0]
+    with atomic_output_dir(args.out, args.overwrite) as folder, device_scope(args.platform) as device, \
+            contextlib.ExitStack() as files:
+        per_region = files.enter_context(gzip.open(folder / "per_region.tsv.gz", "wt")) if args.per_region else None
+        result = genome.scan(study.fileset, Y, adjacency, study.covariates,
+                             kinship=kinship.lower() if kinship else study.kinship,
+                             chromosomes=None if args.chromosome is None else comma_list(args.chromosome),
+                             block_size=args.block_size, heritability=args.heritability, per_region=per_region,
+                             progress=not args.quiet, log=log)
+        sumstats = result.sumstats.assign(P=np.exp(result.sumstats[f"LOG_P_{primary.upper()}"]))
+        loci = genome.clump(sumstats, genome.fileset_dosages(study.fileset, genome.subject_rows(study.fileset, study.Y.index)), p1=args.clump_p1,
+                            p2=args.clump_p2, r2=args.clump_r2, kb=args.clump_kb)
+        settings = {"tests": ", ".join(args.test), "kinship": args.kinship,
+                    "null model heritability": args.heritability, "block size": args.block_size,
+                    "device": str(device), "covariates": ", ".join(study.covariates),
+                    "clumping": f"p1 {args.clump_p1:g}, p2 {args.clump_p2:g}, r2 {args.clump_r2:g}, "
+                                f"{args.clump_kb:g} kb"}
+        write_scan_outputs(result, loci, folder, tests=args.test, line=args.clump_p1, inputs=log.lines,
+                           settings=settings)
+    lambda_gc = genome.genomic_control(sumstats["P"])
+    echo(f"{len(sumstats)} SNPs tested; λ_GC ({primary}) = {lambda_gc:.3f}; {len(loci)} loci at p < {args.clump_p1:g}"
+         + (f": {', '.join(loci['SNP'].head(10))}" if len(loci) else ""))
+    echo(f"report: {Path(args.out) / 'report.md'}")
+    return {"out": args.out, "n_snps": len(sumstats), "loci": list(loci["SNP"]), "lambda_gc": lambda_gc}
+
