@@ -14,10 +14,14 @@ operations. Per parameter, with the chains split in halves (S draws in all):
   quantiles 1 − prob and prob; mean and sd for the MCSE) uses Geyer's initial monotone sequence on
   the autocorrelations averaged over chains. Geyer's sequence stops at the first non-positive sum
   of two successive autocorrelations, after a few lags for chains that mix; autocovariances are
-  summed directly for the first lags (in the stages :data:`DIRECT_LAGS`) and computed by FFT, as in ArviZ, for the
-  parameters whose sequence runs longer.
+  summed directly for the first lags (in the stages :data:`DIRECT_LAGS`) and computed by FFT, as in
+  ArviZ, for the parameters whose sequence runs longer.
 
-The only differences from ArviZ are in the order of floating-point sums (relative 1e-13 or less).
+Blocks of parameters run on one thread per core (NumPy releases the GIL). The results differ from
+ArviZ's only in the order of floating-point sums (relative 1e-13 or less), except the MCSE of the
+sd of float32 draws, where ArviZ squares a float32 scalar with ``pow``: one float32 rounding apart.
+At n = 632, p = 486, c = 56 the 27 216 entries of B take about 17 s of CPU time on this project's
+2-core machine: a third sorting, a third the five ESS, the rest ranks and R-hat.
 """
 
 from __future__ import annotations
