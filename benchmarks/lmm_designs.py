@@ -89,7 +89,7 @@ def simulate(design: Design, rng: np.random.Generator, n_snps: int) -> Replicate
     Gamma = rng.normal(0.0, 0.5, (covariates.shape[1], c))
     if design.population == "structure":
         groups = rng.choice(len(ANCESTRY_SHARES), size=n, p=ANCESTRY_SHARES)
-        background = _structured_dosages(rng, groups, BACKGROUND_SNPS)
+        _structured_dosages(rng, groups, BACKGROUND_SNPS)  # an unused draw, kept so seeds give the recorded results
         kinship = genomic_relationship(_structured_dosages(rng, groups, BACKGROUND_SNPS))
         X = _structured_dosages(rng, groups, n_snps)
     elif design.population == "families":
