@@ -96,7 +96,7 @@ def _warn_if_gate_unreachable(num_chains, num_samples, ess_min):
     if draws < ess_min:
         warnings.warn(f"{num_chains} chains × {num_samples} draws = {draws} draws cannot reach the convergence "
                       f"gate's bulk ESS ≥ {ess_min:g}: most (SNP, QT) pairs will fail it and be left out of the "
-                      f"SNP tests; draw at least {math.ceil(ess_min / num_chains)} samples per chain",
+                      f"posterior SNP test (test='posterior'); draw at least {math.ceil(ess_min / num_chains)} samples per chain",
                       ConvergenceGateWarning, stacklevel=3)
 
 
