@@ -165,9 +165,7 @@ def region_loglik(h2, Y, C, lam, reml=True):
     h2 = np.asarray(h2, float)
     d = _row_scales(h2[..., None, :], lam, n)  # (…, n, c)
     w = 1.0 / d
-    information = np.einsum("im,...ik,il->...kml", C, w, C)
-    gamma = np.linalg.solve(information, np.einsum("im,...ik->...km", C, Y * w)[..., None])[..., 0]
-    residual = Y - np.einsum("im,...km->...ik", C, gamma)
+    gamma, residual, information = _region_gls(Y, C, w)
     dof = n - m if reml else n
     sigma2 = np.sum(residual * residual * w, axis=-2) / dof
     loglik = -0.5 * (dof * (np.log(2 * np.pi * sigma2) + 1.0) + np.sum(np.log(d), axis=-2))
@@ -242,9 +240,18 @@ def _gls(Y, C, w):
         information = C.T @ (C * w[:, None])
         gamma = np.linalg.solve(information, (C * w[:, None]).T @ Y)
         return gamma, Y - C @ gamma, information
-    information = np.einsum("im,ik,il->kml", C, w, C)
-    gamma = np.linalg.solve(information, np.einsum("im,ik->km", C, Y * w)[..., None])[..., 0].T
-    return gamma, Y - C @ gamma, information
+    gamma, residual, information = _region_gls(Y, C, w)
+    return gamma.T, residual, information
+
+
+def _region_gls(Y, C, w):
+    """GLS of each column k of Y (n, c) on C (n, m) with its own row weights w[..., :, k] (…, n, c).
+
+    Returns gamma (…, c, m), residual (…, n, c) and the information C̃ᵀW_kC̃ (…, c, m, m).
+    """
+    information = np.einsum("im,...ik,il->...kml", C, w, C)
+    gamma = np.linalg.solve(information, np.einsum("im,...ik->...km", C, Y * w)[..., None])[..., 0]
+    return gamma, Y - np.einsum("im,...km->...ik", C, gamma), information
 
 
 def _row_scales(h2, lam, n):
