@@ -55,12 +55,13 @@ class Design:
     rho: float
     rho_genetic: float | None = None
     kinship: bool = True
+    factor: float = 0.0
 
     def describe(self) -> dict:
         return {"name": self.name, "simulator": self.simulator, "population": self.population, "n": self.n,
                 "c": self.c, "h2": list(self.h2), "rho": self.rho,
                 "rho_genetic": self.rho if self.rho_genetic is None else self.rho_genetic,
-                "kinship_given": self.kinship}
+                "kinship_given": self.kinship, "global_factor_share": self.factor}
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ def simulate(design: Design, rng: np.random.Generator, n_snps: int) -> Replicate
     A = lattice_adjacency(c)
     h2 = np.linspace(*design.h2, c)
     sigma2 = rng.uniform(0.5, 2.0, c)
-    genetic_root = np.sqrt(sigma2 * h2)[:, None] * _correlation_root(A, _rho_genetic(design))
-    residual_root = np.sqrt(sigma2 * (1.0 - h2))[:, None] * _correlation_root(A, design.rho)
+    genetic_root = np.sqrt(sigma2 * h2)[:, None] * _correlation_root(A, _rho_genetic(design), design.factor)
+    residual_root = np.sqrt(sigma2 * (1.0 - h2))[:, None] * _correlation_root(A, design.rho, design.factor)
     covariates = np.column_stack([np.ones(n), rng.standard_normal(n), rng.integers(0, 2, n).astype(float)])
     Gamma = rng.normal(0.0, 0.5, (covariates.shape[1], c))
     if design.population == "structure":
@@ -120,11 +121,22 @@ def _jaxgen_replicate(design, rng, n_snps):
                      kinship=d.kinship if design.kinship else None)
 
 
-def _correlation_root(A, rho):
-    """A square root L (c, c) of the correlation R of the CAR precision D_A − ρA: L Lᵀ = R."""
+def _correlation_root(A, rho, factor=0.0):
+    """A square root L (c, c) of a region correlation R: L Lᵀ = R.
+
+    R is the correlation of the CAR precision D_A − ρA, or with ``factor`` > 0 the correlation of
+    (1 − factor)·CAR + factor·ffᵀ: a global factor (as brain size loads on every regional volume) with
+    fixed loadings f_k ∈ [0.3, 1], so that the regions' correlation is no CAR (jaxgen's model misspecified).
+    """
     covariance = np.linalg.inv(np.diag(A.sum(axis=1)) - rho * A)
     scale = np.sqrt(np.diag(covariance))
-    return np.linalg.cholesky(covariance / np.outer(scale, scale))
+    correlation = covariance / np.outer(scale, scale)
+    if factor > 0:
+        loadings = np.random.default_rng(len(A)).uniform(0.3, 1.0, len(A))  # its own stream: seeds unchanged
+        correlation = (1.0 - factor) * correlation + factor * np.outer(loadings, loadings)
+        scale = np.sqrt(np.diag(correlation))
+        correlation = correlation / np.outer(scale, scale)
+    return np.linalg.cholesky(correlation)
 
 
 def _kinship_root(K):

@@ -29,7 +29,13 @@ whitened residuals r_ik/√v_ik. From these moments:
   fitted by least squares to the moment correlations (pairs weighted by their variance components);
   with ``heritability="shared"``, R_g = R_e = R(ρ̂) of the separable REML;
 * the empirical correlation: the sample correlation of the whitened residuals r_ik/√v_ik, used for both
-  parts (the moment estimates of R_g alone are too noisy for c in the tens).
+  parts (the moment estimates of R_g alone are too noisy for c in the tens);
+* a check of the CAR: real regional measures share global factors (brain size, scanner, age) that no
+  CAR on the adjacency describes, and a whitened statistic with the wrong correlation is not χ²_c
+  (0.20 at α = 0.05 for a global factor with 50% of the variance). :func:`car_misfit` compares the
+  whitened residuals' correlation with the one the CAR fit implies; when the CAR clearly misses it,
+  the spatial and burden tests use the empirical correlation instead (and are then the empirical test
+  and its burden direction), so that a wrong CAR costs power, not calibration.
 
 All maximizations are one-dimensional and bounded: a grid, then golden-section search around its
 best point (vectorized over regions), which also finds maxima on the boundary (h² = 0 for unrelated
@@ -46,12 +52,13 @@ import numpy as np
 
 from jaxgen.lmm.data import LMMData
 
-__all__ = ["NullModel", "fit_null_model", "separable_loglik", "region_loglik"]
+__all__ = ["CAR_MISFIT_LIMIT", "NullModel", "car_misfit", "fit_null_model", "separable_loglik", "region_loglik"]
 
 H2_MAX = 1.0 - 1e-5  # d_i = h²λ_i + 1 − h² stays positive when the kinship is singular (GCTA/GEMMA bound alike)
 RHO_MAX = 0.999
 _GRID = 41
 _GOLDEN_STEPS = 60
+CAR_MISFIT_LIMIT = 4.0  # car_misfit z above which the spatial tests use the empirical correlation
 
 
 @jax.tree_util.register_dataclass
@@ -64,6 +71,8 @@ class NullModel:
     spatial_genetic, spatial_residual : (c, c) R(ρ_g), R(ρ_e).
     empirical_genetic, empirical_residual : (c, c) the empirical correlation (the whitened residuals'),
         used for both parts.
+    car_misfit : how clearly the CAR misses the regions' correlation (:func:`car_misfit`, a z-score); above
+        :data:`CAR_MISFIT_LIMIT` the spatial and burden tests use the empirical correlation.
     kinship_eigenvalues : (n,) λ (ones without a kinship).
     inverse_variance : (n, c) 1 / v_ik; weighted_residual : (n, c) r_ik / v_ik with r the GLS residual.
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
@@ -80,6 +89,7 @@ class NullModel:
     spatial_residual: jnp.ndarray
     empirical_genetic: jnp.ndarray
     empirical_residual: jnp.ndarray
+    car_misfit: jnp.ndarray
     kinship_eigenvalues: jnp.ndarray
     inverse_variance: jnp.ndarray
     weighted_residual: jnp.ndarray
@@ -96,8 +106,18 @@ class NullModel:
         names = region_names or [f"region{k}" for k in range(len(self.h2))]
         return {"heritability": self.heritability, "method": self.method,
                 "rho_genetic": float(self.rho_genetic), "rho_residual": float(self.rho_residual),
+                "car_misfit": float(self.car_misfit), "car_fits": bool(self.car_misfit <= CAR_MISFIT_LIMIT),
                 "loglik": float(self.loglik), "h2": dict(zip(names, map(float, self.h2))),
                 "sigma2": dict(zip(names, map(float, self.sigma2)))}
+
+
+    def car_fit_text(self) -> str:
+        """One sentence for reports: whether the CAR describes the regions' correlation, and what follows."""
+        z = float(self.car_misfit)
+        if z <= CAR_MISFIT_LIMIT:
+            return f"The CAR describes the regions' correlation (misfit z = {z:.1f} ≤ {CAR_MISFIT_LIMIT:g})."
+        return (f"The CAR misses the regions' correlation (misfit z = {z:.1f} > {CAR_MISFIT_LIMIT:g}, e.g. a global "
+                "factor shared by every region): the spatial and burden tests use the empirical correlation.")
 
 
 def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: str = "reml") -> NullModel:
@@ -143,9 +163,12 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
         weights_g, weights_e = np.outer(sigma2 * h2, sigma2 * h2), np.outer(sigma2 * (1 - h2), sigma2 * (1 - h2))
         rho_genetic = 0.0 if lam is None else _fit_car_correlation(genetic, weights_g, car)
         rho_residual = _fit_car_correlation(environmental, weights_e, car)
+    spatial_genetic, spatial_residual = _car_correlation(car, rho_genetic), _car_correlation(car, rho_residual)
+    implied = _implied_whitened_correlation(variance, lam, h2, sigma2, spatial_genetic, spatial_residual)
     arrays = dict(h2=h2, sigma2=sigma2, rho_genetic=np.asarray(rho_genetic), rho_residual=np.asarray(rho_residual),
-                  spatial_genetic=_car_correlation(car, rho_genetic), spatial_residual=_car_correlation(car, rho_residual),
+                  spatial_genetic=spatial_genetic, spatial_residual=spatial_residual,
                   empirical_genetic=pooled, empirical_residual=pooled,
+                  car_misfit=np.asarray(car_misfit(pooled, implied, n - m)),
                   kinship_eigenvalues=np.ones(n) if lam is None else lam,
                   inverse_variance=1.0 / variance, weighted_residual=residual / variance,
                   covariates=C, information_inverse=np.linalg.inv(information) * sigma2[:, None, None],
@@ -305,6 +328,36 @@ def _whitened_correlation(residual, variance):
     scatter = whitened.T @ whitened
     scale = np.sqrt(np.diag(scatter))
     return scatter / np.outer(scale, scale)
+
+
+def _implied_whitened_correlation(variance, lam, h2, sigma2, genetic_correlation, residual_correlation):
+    """What :func:`_whitened_correlation` estimates under the fitted model (c, c): the correlation of
+    Σ_i (λ_iΣ_g + Σ_e) / √(v_i v_iᵀ) (variance (n, c); lam (n,) or None; h2, sigma2 (c,); correlations (c, c))."""
+    n = variance.shape[0]
+    lam = np.ones(n) if lam is None else lam
+    root = 1.0 / np.sqrt(variance)
+    genetic_sd, residual_sd = np.sqrt(sigma2 * h2), np.sqrt(sigma2 * (1.0 - h2))
+    implied = ((root * lam[:, None]).T @ root * genetic_correlation * np.outer(genetic_sd, genetic_sd)
+               + root.T @ root * residual_correlation * np.outer(residual_sd, residual_sd))
+    scale = np.sqrt(np.diag(implied))
+    return implied / np.outer(scale, scale)
+
+
+def car_misfit(sample, implied, dof) -> float:
+    """How clearly the fitted CAR misses the regions' correlation: a z-score, about N(0, 1) when it fits.
+
+    sample : (c, c) the whitened residuals' correlation Ŝ from ν = dof rows; implied : (c, c) the fit's
+    P. Whitened by the fit, E = L⁻¹ŜL⁻ᵀ (LLᵀ = P) is a white Wishart/ν matrix when the CAR holds, and
+    then ν‖E − I‖²_F ≈ 2χ²_{c(c+1)/2} (mean c(c + 1), variance 4c(c + 1)). Returns
+    (ν‖E − I‖²_F − c(c + 1))/√(4c(c + 1)); 0 when it cannot be told (c < 2 or ν ≤ c).
+    """
+    c = len(sample)
+    if c < 2 or dof <= c:
+        return 0.0
+    root = np.linalg.cholesky(implied)
+    whitened = np.linalg.solve(root, np.linalg.solve(root, sample).T)
+    distance = dof * np.sum((whitened - np.eye(c)) ** 2)
+    return float((distance - c * (c + 1)) / np.sqrt(4.0 * c * (c + 1)))
 
 
 def _as_correlation(covariance, sd):

@@ -26,6 +26,10 @@ correlation. The tests:
 * ``burden``: b_j = 1ᵀΣ⁻¹z_j/√(1ᵀΣ⁻¹1) ~ N(0, 1) with the spatial Σ, the most powerful test of one
   effect shared by every region (the direction the whitened χ² is weakest in, since CAR noise varies
   most along it);
+* a wrong CAR: when the null model finds that the CAR clearly misses the regions' correlation
+  (``null.car_misfit`` > :data:`~jaxgen.lmm.null.CAR_MISFIT_LIMIT`, e.g. a global factor shared by every
+  region), ``spatial`` is the empirical test and ``burden`` uses the empirical correlation (b² ~ F(1, ν)),
+  so that both stay calibrated;
 * ``omnibus`` (the default): the minimum of the burden and spatial p-values, referred to its exact
   joint null. In the whitened basis T_j = b_j² + W_j with b_j² ~ χ²_1 and W_j ~ χ²_{c−1} independent,
   so P(min ≤ t) = t + ∫_0^{√q₁} 2φ(y) P(χ²_{c−1} > q_c − y²) dy is one quadrature (no Cauchy
@@ -46,7 +50,7 @@ import numpy as np
 from jax.scipy.linalg import solve_triangular
 from jax.scipy.special import log_ndtr, ndtri
 
-from jaxgen.lmm.null import NullModel
+from jaxgen.lmm.null import CAR_MISFIT_LIMIT, NullModel
 from jaxgen.stats.tails import chi2_isf_log, chi2_log_sf, f_log_sf
 from jaxgen.stats.cct import cct_log
 
@@ -95,13 +99,16 @@ def score_tests(null: NullModel, X) -> ScoreTests:
     spatial, burden = _whitened(z, weights, null, null.spatial_genetic, null.spatial_residual)
     log_p_spatial = chi2_log_sf(spatial, c)
     log_p_burden = jnp.log(2.0) + log_ndtr(-jnp.abs(burden))
-    log_p_omnibus = log_p_spatial if c == 1 else _min_p_log(log_p_burden, log_p_spatial, c)
     if dof > c:
-        empirical, _ = _whitened(z, weights, null, null.empirical_genetic, null.empirical_residual)
+        empirical, empirical_burden = _whitened(z, weights, null, null.empirical_genetic, null.empirical_residual)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
         log_p_empirical = f_log_sf(held_out * (dof - c) / (c * (dof - 1)), c, dof - c)
+        car_fits = null.car_misfit <= CAR_MISFIT_LIMIT
+        log_p_spatial = jnp.where(car_fits, log_p_spatial, log_p_empirical)
+        log_p_burden = jnp.where(car_fits, log_p_burden, f_log_sf(empirical_burden**2, 1, dof))
     else:
         log_p_empirical = jnp.full_like(log_p_spatial, jnp.nan)
+    log_p_omnibus = log_p_spatial if c == 1 else _min_p_log(log_p_burden, log_p_spatial, c)
     return ScoreTests(beta=scores / information, se=jax.lax.rsqrt(information), z=z, log_p=log_p,
                       log_p_omnibus=log_p_omnibus, log_p_cct=log_p_cct, log_p_spatial=log_p_spatial,
                       log_p_empirical=log_p_empirical, log_p_burden=log_p_burden)

@@ -46,7 +46,8 @@ def _report(result, table, loci, lambdas, tests, line, inputs, settings) -> str:
         h2 = np.array(list(summary["h2"].values()))
         null_rows.append({"kinship": "shared" if chromosome is None else f"LOCO, chromosome {chromosome}",
                           "h² (median over regions)": float(np.median(h2)), "h² range": f"{h2.min():.3g}–{h2.max():.3g}",
-                          "ρ genetic": summary["rho_genetic"], "ρ residual": summary["rho_residual"]})
+                          "ρ genetic": summary["rho_genetic"], "ρ residual": summary["rho_residual"],
+                          "CAR misfit z": summary["car_misfit"]})
     seconds = result.seconds
     sections = [
         "# Genome-wide spatial scan", "",

@@ -155,3 +155,51 @@ def test_causal_snps_are_found(study):
     tests = score_tests(fit_null_model(data), _snps(data))
     p = np.exp(np.asarray(tests.log_p_omnibus))
     assert set(np.argsort(p)[:2]) == set(np.flatnonzero(d.truth.causal))
+
+
+def _global_factor_null_study(seed, n=400, c=8, rho=0.3, share=0.5, n_snps=1500):
+    """Unrelated subjects whose region correlation is (1 − share)·CAR(ρ) + share·ffᵀ (a global factor, as
+    brain size loads on every regional volume; no CAR): the spatial model is misspecified. Null SNPs."""
+    rng = np.random.default_rng(100 + seed)
+    A = lattice_adjacency(c, c // 2)
+    loadings = np.linspace(0.4, 1.0, c)
+    R = (1 - share) * _car_correlation(A, rho) + share * np.outer(loadings, loadings)
+    R /= np.sqrt(np.outer(np.diag(R), np.diag(R)))
+    Y = 2.0 + rng.standard_normal((n, c)) @ np.linalg.cholesky(R).T
+    X = rng.binomial(2, rng.uniform(0.05, 0.5, n_snps), size=(n, n_snps)).astype(float)
+    return Y, X[:, X.std(0) > 0], np.ones((n, 1)), A
+
+
+@pytest.mark.slow
+def test_a_wrong_car_costs_power_not_calibration():
+    """With a global factor that no CAR describes, the CAR-whitened χ² rejects far more than 5%; the null
+    model flags the misfit (car_misfit > CAR_MISFIT_LIMIT) and the spatial, burden and omnibus tests stay
+    within 4 binomial SEs of 0.05 (3 replicates × ~1500 null SNPs)."""
+    from jaxgen.lmm.null import CAR_MISFIT_LIMIT
+    from jaxgen.stats.tails import chi2_log_sf
+
+    rejected = {test: [] for test in ("spatial", "burden", "omnibus", "CAR χ²")}
+    for seed in range(3):
+        Y, X, C, A = _global_factor_null_study(seed)
+        data, _ = prepare_data(Y, X, A, C)
+        null = fit_null_model(data)
+        assert float(null.car_misfit) > CAR_MISFIT_LIMIT
+        tests = score_tests(null, _snps(data))
+        for test in ("spatial", "burden", "omnibus"):
+            rejected[test].append(np.asarray(tests.log_p_of(test)) < np.log(0.05))
+        car_statistic, _ = _whitened(tests.z, _variance_weights(null, _snps(data)), null, null.spatial_genetic,
+                                     null.spatial_residual)
+        rejected["CAR χ²"].append(np.asarray(chi2_log_sf(car_statistic, Y.shape[1])) < np.log(0.05))
+    rates = {test: np.concatenate(flags).mean() for test, flags in rejected.items()}
+    se = np.sqrt(0.05 * 0.95 / len(np.concatenate(rejected["spatial"])))
+    assert rates.pop("CAR χ²") > 0.05 + 8 * se, "the design must break the CAR for this test to mean anything"
+    for test, rate in rates.items():
+        assert abs(rate - 0.05) < 4 * se, (test, rate)
+
+
+def test_car_misfit_is_a_standard_score_when_the_car_holds():
+    """Over the families design with a CAR correlation (per-region h², Σ_g ≠ Σ_e), |car_misfit| < 4."""
+    for seed in range(3):
+        Y, X, C, A, K = _heterogeneous_null_study(seed, n_snps=5)
+        data, _ = prepare_data(Y, X, A, C, K)
+        assert abs(float(fit_null_model(data).car_misfit)) < 4.0
