@@ -51,6 +51,11 @@ DESIGNS = [
     Design("ancestry groups + GRM, h²=0.3, c=16, ρ=0.9", "own", "structure", N, 16, (0.3, 0.3), 0.9),
     Design("ancestry groups + GRM, h²ₖ 0.1–0.6, c=6, ρe=0.3 ρg=0.9", "own", "structure", N, 6, (0.1, 0.6), 0.3, 0.9),
     Design("families h²=0.3, c=150, n=300, ρ=0.9", "own", "families", 300, 150, (0.3, 0.3), 0.9),
+    Design("unrelated, c=16, ρ=0.3 + global factor 50%", "own", "unrelated", N, 16, (0.0, 0.0), 0.3, kinship=False,
+           factor=0.5),
+    Design("families h²=0.3, c=16, ρ=0.9 + global factor 30%", "own", "families", N, 16, (0.3, 0.3), 0.9, factor=0.3),
+    Design("families h²ₖ 0.1–0.6, Σg≠Σe, c=68 + global factor 30%", "own", "families", N, 68, (0.1, 0.6), 0.9, 0.3,
+           factor=0.3),
 ]
 
 
@@ -97,7 +102,9 @@ def summarize_fits(design: Design, fits) -> dict:
     return {"true_h2": np.linspace(*design.h2, design.c).round(3).tolist(),
             "mean_h2_hat": h2.mean(axis=0).round(3).tolist(),
             "mean_rho_genetic_hat": float(np.mean([f["rho_genetic"] for f in fits])),
-            "mean_rho_residual_hat": float(np.mean([f["rho_residual"] for f in fits]))}
+            "mean_rho_residual_hat": float(np.mean([f["rho_residual"] for f in fits])),
+            "car_misfit_z": [round(f["car_misfit"], 1) for f in fits],
+            "car_rejected": int(sum(not f["car_fits"] for f in fits))}
 
 
 def main():

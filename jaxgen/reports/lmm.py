@@ -59,14 +59,19 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
     with stage("plots"):
         figures = {"manhattan.png": manhattan(snp_tests, snps, alpha=alpha, highlight=causal_snps),
                    "heatmap.png": association_heatmap(associations),
-                   "trace.png": trace_plot(result.posterior, scalars),
-                   "rank.png": rank_plot(result.posterior, scalars)}
+                   "trace.png": trace_plot(result.posterior, scalars)}
+        if _chains(result) > 1:  # a rank plot compares chains
+            figures["rank.png"] = rank_plot(result.posterior, scalars)
         written += [save_figure(figure, folder / name) for name, figure in figures.items()]
     with stage("report"):
         report = _report(result, associations, snp_tests, diagnostics.loc[scalars], snps, inputs, settings or {},
                          alpha, causal_snps, test)
         (folder / "report.md").write_text(report)
     return written + [folder / "report.md"]
+
+
+def _chains(result) -> int:
+    return int(result.posterior["posterior"].sizes["chain"])
 
 
 def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, settings, alpha, causal_snps,
@@ -93,7 +98,8 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
         f"{passed} of {n_pairs} (SNP, region) pairs pass the gate (R-hat ≤ {result.rhat_max}, bulk ESS ≥ "
         f"{result.ess_min:g}); only those enter the posterior test (`--test posterior`).", "",
         markdown_table(scalar_diagnostics.rename_axis("parameter"), index=True), "",
-        "![trace plots](trace.png)", "", "![rank plots](rank.png)", "",
+        "![trace plots](trace.png)", "",
+        "![rank plots](rank.png)" if _chains(result) > 1 else "One chain: no rank plot (it compares chains).", "",
         "## Null model", "",
         f"REML fit without SNPs ({null.heritability} heritability): h² from {float(null.h2.min()):.2f} to "
         f"{float(null.h2.max()):.2f} across regions; CAR correlation between regions ρ = "

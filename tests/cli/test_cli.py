@@ -204,3 +204,13 @@ def test_snp_range_selection(study, tmp_path):
                  "--grid", "beta1=1", "--permutations", "0", "--out", str(out), "--quiet"]) == 0
     snps = pd.read_csv(out / "weights_snps.csv")["snp"].tolist()
     assert snps == [f"rs{100000 + j}" for j in range(4, 12)]  # positions 1000·(j + 1) in [5000, 12000]
+
+
+def test_lmm_with_one_chain_writes_its_report_without_a_rank_plot(study, tmp_path):
+    out = tmp_path / "one_chain"
+    args = _lmm_args(study, out)
+    args[args.index("--chains") + 1] = "1"
+    assert main(args) == 0
+    names = {p.name for p in out.iterdir()}
+    assert "trace.png" in names and "rank.png" not in names
+    assert "One chain: no rank plot" in (out / "report.md").read_text()

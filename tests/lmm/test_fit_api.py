@@ -48,6 +48,10 @@ def test_association_and_snp_tables(result, study):
     assert (table["q2.5"] < table["mean"]).all() and (table["mean"] < table["q97.5"]).all()
     snps = result.snp_tests(test="posterior")
     assert list(snps["snp"]) == study.snp_ids and (snps["n_qts"] + snps["n_excluded"] == 6).all()
+    gated = table.assign(passed=table["passed"] & (np.arange(len(table)) % 3 != 0))  # some pairs fail the gate
+    one_by_one = pd.DataFrame([result._combine(snp, rows) for snp, rows in gated.groupby("snp", sort=False)],
+                              columns=["snp", "p_value", "log10_p", "n_qts", "n_excluded"])
+    pd.testing.assert_frame_equal(result._combine_per_snp(gated), one_by_one, rtol=1e-6)
     sets = result.set_tests({"gene1": study.snp_ids[:3], "gene2": study.snp_ids[3:]})
     assert list(sets["set"]) == ["gene1", "gene2"] and sets["p_value"].between(0, 1).all()
     with pytest.raises(ValueError, match="not in the fit"):
