@@ -1,4 +1,5 @@
-"""The outputs of a genome-wide scan: sumstats.tsv.gz, loci.csv, lead_snps.txt, manhattan.png, qq.png, report.md."""
+"""The outputs of a genome-wide scan: sumstats.tsv.gz, loci.csv, lead_snps.txt, manhattan.png, qq.png, report.md,
+and with fine-mapping finemap/regions.csv and finemap/snps.csv."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 from jaxgen.plots import genome_manhattan, qq_plot, save_figure
 from jaxgen.reports.lmm import TEST_TEXT
 from jaxgen.reports.markdown import markdown_table
-from jaxgen.scan import ScanResult, genomic_control, sumstats_table
+from jaxgen.scan import FineMap, ScanResult, genomic_control, sumstats_table
 
 __all__ = ["write_scan_outputs"]
 
@@ -18,11 +19,13 @@ _PROFILE_REGIONS = 5  # regions listed per lead SNP in the report
 
 
 def write_scan_outputs(result: ScanResult, loci: pd.DataFrame, folder: str | Path, *, tests: list[str],
-                       line: float = 5e-8, inputs: list[str] = (), settings: dict | None = None) -> list[Path]:
+                       line: float = 5e-8, inputs: list[str] = (), settings: dict | None = None,
+                       finemap: FineMap | None = None) -> list[Path]:
     """Write the scan's files into ``folder``; returns their paths.
 
     loci : from :func:`jaxgen.scan.clump` on the first (primary) of ``tests``; line : the genome-wide
-    threshold drawn on the Manhattan plot; inputs : what was read; settings : the run's options.
+    threshold drawn on the Manhattan plot; inputs : what was read; settings : the run's options;
+    finemap : the loci's fine-mapping (:func:`jaxgen.scan.finemap`), written into ``finemap/``, or None.
     """
     folder = Path(folder)
     table = sumstats_table(result.sumstats, tests)
@@ -35,8 +38,42 @@ def write_scan_outputs(result: ScanResult, loci: pd.DataFrame, folder: str | Pat
     figures = {"manhattan.png": genome_manhattan(table, line=line, title=f"{tests[0]} test, {len(table)} SNPs"),
                "qq.png": qq_plot(p_values, lambdas)}
     written += [save_figure(figure, folder / name) for name, figure in figures.items()]
-    (folder / "report.md").write_text(_report(result, table, loci, lambdas, tests, line, inputs, settings or {}))
+    report = _report(result, table, loci, lambdas, tests, line, inputs, settings or {})
+    if finemap is not None:
+        written += write_finemap(finemap, folder / "finemap")
+        report += "\n" + finemap_section(finemap) + "\n"
+    (folder / "report.md").write_text(report)
     return written + [folder / "report.md"]
+
+
+def write_finemap(finemap: FineMap, folder: Path) -> list[Path]:
+    """regions.csv (one row per locus, SNP and region) and snps.csv (one row per locus and SNP) in ``folder``."""
+    folder.mkdir()
+    written = [folder / "regions.csv", folder / "snps.csv"]
+    finemap.regions.to_csv(written[0], index=False, float_format="%.6g")
+    finemap.snps.to_csv(written[1], index=False, float_format="%.6g")
+    return written
+
+
+def finemap_section(finemap: FineMap, top_regions: int = _PROFILE_REGIONS) -> str:
+    """The report's fine-mapping section: per locus, the SNP of largest posterior effect and its regions."""
+    rows = []
+    for locus, snps in finemap.snps.groupby("LOCUS", sort=True):
+        best = snps.loc[snps["EFFECT_MEAN"].idxmax()]
+        regions = finemap.regions[(finemap.regions["LOCUS"] == locus) & (finemap.regions["SNP"] == best["SNP"])]
+        top = regions.reindex(regions["MEAN"].abs().sort_values(ascending=False).index).head(top_regions)
+        rows.append({"locus": locus, "lead SNP": snps.loc[snps["LEAD"], "SNP"].iloc[0], "SNPs fitted": len(snps),
+                     "largest posterior effect": best["SNP"], "effect (95% CI)":
+                     f"{best['EFFECT_MEAN']:.3g} ({best['EFFECT_Q2.5']:.3g}–{best['EFFECT_Q97.5']:.3g})",
+                     "regions (posterior mean)": ", ".join(f"{r.REGION} ({r.MEAN:+.2f})" for r in top.itertuples())})
+    settings = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in finemap.settings.items())
+    return "\n".join([
+        "## Fine-mapping", "",
+        "The joint Bayesian spatial LMM (Gibbs) on the SNPs of each locus window, against the kinship the scan tested "
+        f"them with ({settings}). Effect: the posterior of the SNP's root-mean-square effect over the regions "
+        "(per sd of dosage, in QT sd units); `finemap/snps.csv` has every SNP with the posterior SNP test, "
+        "`finemap/regions.csv` every (SNP, region) with mean, sd, 95% credible interval, R-hat and ESS.", "",
+        markdown_table(pd.DataFrame(rows))])
 
 
 def _report(result, table, loci, lambdas, tests, line, inputs, settings) -> str:
