@@ -24,7 +24,10 @@ HELP = ("genome-wide scan: every SNP of a PLINK fileset tested against the spati
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_input_options(parser, many_qts=False)
+    add_input_options(parser, many_qts=False, chromosome_help=(
+        "test only the SNPs on these chromosomes (CHR[,CHR]): one job per chromosome, merged by jaxgen scan merge; "
+        "the kinship (loco or grm) is still built from every chromosome's SNPs, so the p-values equal those of "
+        "one genome-wide job"))
     parser.add_argument("--qt-columns", type=comma_list, metavar="A,B,...", help="QT columns to analyse (default all)")
     parser.add_argument("--covariates", metavar="FILE", help="covariate table (categorical columns one-hot encoded)")
     parser.add_argument("--kinship", metavar="FILE|grm|loco", default="loco",

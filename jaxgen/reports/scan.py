@@ -1,8 +1,10 @@
 """The outputs of a genome-wide scan: sumstats.tsv.gz, loci.csv, lead_snps.txt, manhattan.png, qq.png, report.md,
-and with fine-mapping finemap/regions.csv and finemap/snps.csv."""
+scan.json (what the report says beyond the tables, read back by ``jaxgen scan merge``) and, with fine-mapping,
+finemap/regions.csv and finemap/snps.csv."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from jaxgen.reports.lmm import TEST_TEXT
 from jaxgen.reports.markdown import markdown_table
 from jaxgen.scan import FineMap, ScanResult, genomic_control, sumstats_table
 
-__all__ = ["write_scan_outputs"]
+__all__ = ["finemap_section", "write_finemap", "write_scan_outputs", "write_scan_tables"]
 
 _PROFILE_REGIONS = 5  # regions listed per lead SNP in the report
 
@@ -27,23 +29,82 @@ def write_scan_outputs(result: ScanResult, loci: pd.DataFrame, folder: str | Pat
     threshold drawn on the Manhattan plot; inputs : what was read; settings : the run's options;
     finemap : the loci's fine-mapping (:func:`jaxgen.scan.finemap`), written into ``finemap/``, or None.
     """
+    summary = {"tests": list(tests), "line": line, "regions": result.regions, "inputs": list(inputs),
+               "settings": {k: str(v) if not isinstance(v, (int, float)) else v for k, v in (settings or {}).items()},
+               "null_models": _null_model_rows(result), "seconds": result.seconds,
+               "lead_profiles": {snp: _profile(result, snp) for snp in loci["SNP"]},
+               "finemap": None if finemap is None else finemap.settings}
+    return write_scan_tables(sumstats_table(result.sumstats, tests), loci, summary, folder, finemap)
+
+
+def write_scan_tables(table: pd.DataFrame, loci: pd.DataFrame, summary: dict, folder: str | Path,
+                      finemap: FineMap | None = None) -> list[Path]:
+    """Write a scan's (or a merge of scans') files into ``folder`` from its tables; returns their paths.
+
+    table : the ``sumstats.tsv.gz`` columns (:func:`jaxgen.scan.sumstats_table`); loci : clumped loci;
+    summary : what the report says beyond the tables, saved as ``scan.json`` (what ``jaxgen scan merge``
+    reads back): tests, line, regions, inputs, settings, null_models (one row per null model),
+    seconds (kinship, null, tests), lead_profiles (index SNP → its regions of largest |z|), finemap (its
+    settings or None). λ_GC and the plots are computed from ``table``.
+    """
     folder = Path(folder)
-    table = sumstats_table(result.sumstats, tests)
-    written = [folder / "sumstats.tsv.gz", folder / "loci.csv", folder / "lead_snps.txt"]
+    tests, line = summary["tests"], summary["line"]
+    written = [folder / "sumstats.tsv.gz", folder / "loci.csv", folder / "lead_snps.txt", folder / "scan.json"]
     table.to_csv(written[0], sep="\t", index=False, float_format="%.6g", compression="gzip")
     loci.to_csv(written[1], index=False)
     written[2].write_text("".join(f"{snp}\n" for snp in loci["SNP"]))
+    written[3].write_text(json.dumps(summary, indent=1) + "\n")
     p_values = {test: table[f"P_{test.upper()}"].to_numpy() for test in tests}
     lambdas = {test: genomic_control(p) for test, p in p_values.items()}
     figures = {"manhattan.png": genome_manhattan(table, line=line, title=f"{tests[0]} test, {len(table)} SNPs"),
                "qq.png": qq_plot(p_values, lambdas)}
     written += [save_figure(figure, folder / name) for name, figure in figures.items()]
-    report = _report(result, table, loci, lambdas, tests, line, inputs, settings or {})
+    report = _report(summary, table, loci, lambdas)
     if finemap is not None:
         written += write_finemap(finemap, folder / "finemap")
         report += "\n" + finemap_section(finemap) + "\n"
     (folder / "report.md").write_text(report)
     return written + [folder / "report.md"]
+
+
+def _null_model_rows(result: ScanResult) -> list[dict]:
+    """One row per null model of the scan: its kinship, h² (median, range over regions) and the ρs."""
+    rows = []
+    for chromosome, null in result.nulls.items():
+        summary = null.summary(result.regions)
+        h2 = np.array(list(summary["h2"].values()))
+        rows.append({"kinship": "shared" if chromosome is None else f"LOCO, chromosome {chromosome}",
+                     "h² (median over regions)": float(np.median(h2)), "h² range": f"{h2.min():.3g}–{h2.max():.3g}",
+                     "ρ genetic": summary["rho_genetic"], "ρ residual": summary["rho_residual"]})
+    return rows
+
+
+def _report(summary, table, loci, lambdas) -> str:
+    tests, line, seconds = summary["tests"], summary["line"], summary["seconds"]
+    sections = [
+        "# Genome-wide spatial scan", "",
+        f"{len(table)} SNPs, {int(table['N'].iloc[0])} subjects, {len(summary['regions'])} regions. "
+        f"{TEST_TEXT[tests[0]]} Columns `P`/`LOG10P` of `sumstats.tsv.gz` hold this test; every test has its "
+        "`P_<TEST>`/`LOG10P_<TEST>`.", "",
+        "## Inputs", "", *[f"- {line_}" for line_ in summary["inputs"]], "",
+        "## Settings", "", *[f"- {k}: {v}" for k, v in summary["settings"].items()], "",
+        "## Null model", "", markdown_table(pd.DataFrame(summary["null_models"])), "",
+        f"Time: kinship {seconds['kinship']:.1f} s, null models {seconds['null']:.1f} s, tests "
+        f"{seconds['tests']:.1f} s ({len(table) / max(seconds['tests'], 1e-9):.0f} SNPs/s).", "",
+        "## Genomic control", "",
+        markdown_table(pd.DataFrame({"test": list(lambdas), "λ_GC": list(lambdas.values())})), "",
+        "![QQ plot](qq.png)", "", "![Manhattan plot](manhattan.png)", "",
+        f"## Loci (index p < {line:g}, clumped)", "",
+    ]
+    if loci.empty:
+        sections.append(f"No SNP reaches p < {line:g}.")
+    else:
+        shown = loci.drop(columns=["SP2"]).head(20)
+        shown = shown.assign(regions=[summary["lead_profiles"].get(s, "–") for s in shown["SNP"]])
+        sections += [markdown_table(shown), "",
+                     f"`regions`: the {_PROFILE_REGIONS} regions with the largest |z| of the lead SNP's per-region "
+                     "score tests (which regions drive it). `lead_snps.txt` feeds `jaxgen lmm --snps`."]
+    return "\n".join(sections) + "\n"
 
 
 def write_finemap(finemap: FineMap, folder: Path) -> list[Path]:
@@ -74,40 +135,6 @@ def finemap_section(finemap: FineMap, top_regions: int = _PROFILE_REGIONS) -> st
         "(per sd of dosage, in QT sd units); `finemap/snps.csv` has every SNP with the posterior SNP test, "
         "`finemap/regions.csv` every (SNP, region) with mean, sd, 95% credible interval, R-hat and ESS.", "",
         markdown_table(pd.DataFrame(rows))])
-
-
-def _report(result, table, loci, lambdas, tests, line, inputs, settings) -> str:
-    null_rows = []
-    for chromosome, null in result.nulls.items():
-        summary = null.summary(result.regions)
-        h2 = np.array(list(summary["h2"].values()))
-        null_rows.append({"kinship": "shared" if chromosome is None else f"LOCO, chromosome {chromosome}",
-                          "h² (median over regions)": float(np.median(h2)), "h² range": f"{h2.min():.3g}–{h2.max():.3g}",
-                          "ρ genetic": summary["rho_genetic"], "ρ residual": summary["rho_residual"]})
-    seconds = result.seconds
-    sections = [
-        "# Genome-wide spatial scan", "",
-        f"{len(table)} SNPs, {int(table['N'].iloc[0])} subjects, {len(result.regions)} regions. "
-        f"{TEST_TEXT[tests[0]]} Columns `P`/`LOG10P` of `sumstats.tsv.gz` hold this test; every test has its "
-        "`P_<TEST>`/`LOG10P_<TEST>`.", "",
-        "## Inputs", "", *[f"- {line_}" for line_ in inputs], "",
-        "## Settings", "", *[f"- {k}: {v}" for k, v in settings.items()], "",
-        "## Null model", "", markdown_table(pd.DataFrame(null_rows)), "",
-        f"Time: kinship {seconds['kinship']:.1f} s, null models {seconds['null']:.1f} s, tests "
-        f"{seconds['tests']:.1f} s ({len(table) / max(seconds['tests'], 1e-9):.0f} SNPs/s).", "",
-        "## Genomic control", "",
-        markdown_table(pd.DataFrame({"test": list(lambdas), "λ_GC": list(lambdas.values())})), "",
-        "![QQ plot](qq.png)", "", "![Manhattan plot](manhattan.png)", "",
-        f"## Loci (index p < {line:g}, clumped)", "",
-    ]
-    if loci.empty:
-        sections.append(f"No SNP reaches p < {line:g}.")
-    else:
-        shown = loci.drop(columns=["SP2"]).head(20).assign(regions=[_profile(result, s) for s in loci["SNP"].head(20)])
-        sections += [markdown_table(shown), "",
-                     f"`regions`: the {_PROFILE_REGIONS} regions with the largest |z| of the lead SNP's per-region "
-                     "score tests (which regions drive it). `lead_snps.txt` feeds `jaxgen lmm --snps`."]
-    return "\n".join(sections) + "\n"
 
 
 def _profile(result: ScanResult, snp: str) -> str:
