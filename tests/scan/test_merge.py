@@ -98,3 +98,35 @@ def _without_per_region(source, target):
     _copy(source, target)
     (target / "per_region.tsv.gz").unlink()
     return target
+
+
+def test_merged_fine_mapping_follows_the_renumbered_loci(scans, tmp_path):
+    """Each job's finemap/ tables (here one row per lead, values marking the job) keep their lead SNP under the
+    merged locus numbers, and the merged report has the fine-mapping section."""
+    jobs = []
+    for chromosome in ("1", "2"):
+        job = tmp_path / f"chr{chromosome}"
+        _copy(scans[chromosome], job)
+        loci = pd.read_csv(job / "loci.csv", dtype={"CHR": str})
+        (job / "finemap").mkdir()
+        snps = pd.DataFrame({"LOCUS": loci["LOCUS"], "CHR": loci["CHR"], "SNP": loci["SNP"], "BP": loci["BP"],
+                             "LEAD": True, "P": loci["P"], "EFFECT_MEAN": float(chromosome), "EFFECT_SD": 0.1,
+                             "EFFECT_Q2.5": 0.0, "EFFECT_Q97.5": 3.0, "POSTERIOR_P": np.nan, "N_QTS": 0,
+                             "N_EXCLUDED": 4})
+        snps.to_csv(job / "finemap" / "snps.csv", index=False)
+        snps[["LOCUS", "CHR", "SNP", "BP"]].assign(REGION="region000", MEAN=1.0, SD=0.1, **{"Q2.5": 0.8, "Q97.5": 1.2},
+                                                  MEAN_PER_ALLELE=2.0, RHAT=1.0, ESS_BULK=100.0, PASSED=False
+                                                  ).to_csv(job / "finemap" / "regions.csv", index=False)
+        summary = json.loads((job / "scan.json").read_text())
+        (job / "scan.json").write_text(json.dumps({**summary, "finemap": {"chains": 2}}))
+        jobs.append(job)
+    out = tmp_path / "merged"
+    assert main(["scan", "merge", *map(str, jobs), "--out", str(out), "--quiet"]) == 0
+    loci = pd.read_csv(out / "loci.csv", dtype={"CHR": str}).set_index("LOCUS")
+    for name in ("snps", "regions"):
+        table = pd.read_csv(out / "finemap" / f"{name}.csv", dtype={"CHR": str})
+        assert sorted(table["LOCUS"]) == sorted(loci.index)
+        assert (table["SNP"].to_numpy() == loci.loc[table["LOCUS"], "SNP"].to_numpy()).all()
+    snps = pd.read_csv(out / "finemap" / "snps.csv", dtype={"CHR": str})
+    assert (snps["EFFECT_MEAN"] == snps["CHR"].astype(float)).all()
+    assert "## Fine-mapping" in (out / "report.md").read_text()
