@@ -115,25 +115,27 @@ def _check_compatible(jobs: list[ScanFolder]) -> None:
                                  "each chromosome must come from one scan")
             seen[chromosome] = job.path
     for job in jobs[1:]:
-        def differ(what: str, mine, theirs) -> InputError:
-            return InputError(job.path, f"{what} differ: {mine} here, {theirs} in {first.path}; only scans of "
-                              "one study with the same settings can be merged")
-
         if job.summary["tests"] != first.summary["tests"]:
-            raise differ("tests", ", ".join(job.summary["tests"]), ", ".join(first.summary["tests"]))
+            raise _differ(job, first, "tests", ", ".join(job.summary["tests"]), ", ".join(first.summary["tests"]))
         if list(job.sumstats.columns) != list(first.sumstats.columns):
-            raise differ("sumstats.tsv.gz columns", " ".join(job.sumstats.columns),
-                         " ".join(first.sumstats.columns))
+            raise _differ(job, first, "sumstats.tsv.gz columns", " ".join(job.sumstats.columns),
+                          " ".join(first.sumstats.columns))
         if job.summary["regions"] != first.summary["regions"]:
-            raise differ("regions", len(job.summary["regions"]), len(first.summary["regions"]))
+            raise _differ(job, first, "regions", len(job.summary["regions"]), len(first.summary["regions"]))
         if set(job.sumstats["N"]) != set(first.sumstats["N"]):
-            raise differ("numbers of subjects (N)", sorted(set(job.sumstats["N"])),
-                         sorted(set(first.sumstats["N"])))
+            raise _differ(job, first, "numbers of subjects (N)", sorted(set(job.sumstats["N"])),
+                          sorted(set(first.sumstats["N"])))
         if job.summary["line"] != first.summary["line"]:
-            raise differ("index p-values (--clump-p1)", job.summary["line"], first.summary["line"])
+            raise _differ(job, first, "index p-values (--clump-p1)", job.summary["line"], first.summary["line"])
         if (job.per_region is None) != (first.per_region is None):
-            raise differ("per-region files (--per-region)", "present" if job.per_region else "absent",
-                         "present" if first.per_region else "absent")
+            raise _differ(job, first, "per-region files (--per-region)", "present" if job.per_region else "absent",
+                          "present" if first.per_region else "absent")
+
+
+def _differ(job: ScanFolder, first: ScanFolder, what: str, mine, theirs) -> InputError:
+    """The refusal of ``job``, whose ``what`` is ``mine`` where the first job's is ``theirs``."""
+    return InputError(job.path, f"{what} differ: {mine} here, {theirs} in {first.path}; only scans of one study "
+                      "with the same settings can be merged")
 
 
 def _merged_summary(jobs: list[ScanFolder]) -> dict:
