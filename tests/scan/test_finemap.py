@@ -28,10 +28,12 @@ def _scan(study, out, *extra):
                  str(study / "adjacency.csv"), "--out", str(out), *FINEMAP_RUN, *extra])
 
 
-def test_finemap_gives_the_causal_snp_the_largest_posterior_effect(study, tmp_path):
+def test_finemap_gives_the_causal_snp_the_largest_posterior_effect(study, tmp_path, capsys):
     causal = json.loads((study / "truth.json").read_text())["lmm"]["causal_snps"]
     with pytest.warns(ConvergenceGateWarning):  # 2 × 60 draws: said before sampling
         assert _scan(study, tmp_path / "scan") == 0
+    printed = capsys.readouterr()
+    assert printed.out == "" and "sweep" not in printed.err  # --quiet silences the samplers' progress too
     loci = pd.read_csv(tmp_path / "scan" / "loci.csv", dtype={"CHR": str})
     snps = pd.read_csv(tmp_path / "scan" / "finemap" / "snps.csv", dtype={"CHR": str})
     regions = pd.read_csv(tmp_path / "scan" / "finemap" / "regions.csv", dtype={"CHR": str})
