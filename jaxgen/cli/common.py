@@ -12,16 +12,19 @@ __all__ = ["USER_ERRORS", "add_run_options", "device_scope", "fail", "interrupte
 USER_ERRORS = (ValueError, OSError, ImportError, FloatingPointError, KeyError, MemoryError)
 
 
-def add_run_options(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
-    """--out/--overwrite (when the command writes a folder), --seed, --quiet and --platform."""
+def add_run_options(parser: argparse.ArgumentParser, *, out: bool = True, computes: bool = True) -> None:
+    """--out/--overwrite (when the command writes a folder), --seed and --platform (when it computes), --quiet
+    and --debug."""
     if out:
         parser.add_argument("--out", required=True, metavar="DIR",
                             help="output folder, written atomically (nothing is left behind on failure)")
         parser.add_argument("--overwrite", action="store_true", help="replace --out if it already holds files")
-    parser.add_argument("--seed", type=int, default=0, help="random seed: same seed, same result (default 0)")
+    if computes:
+        parser.add_argument("--seed", type=int, default=0, help="random seed: same seed, same result (default 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or summaries, errors only")
-    parser.add_argument("--platform", choices=("auto", "cpu", "gpu"), default="auto",
-                        help="where JAX computes (default auto: a GPU when JAX sees one, else the CPU)")
+    if computes:
+        parser.add_argument("--platform", choices=("auto", "cpu", "gpu"), default="auto",
+                            help="where JAX computes (default auto: a GPU when JAX sees one, else the CPU)")
     parser.add_argument("--debug", action="store_true", help="on an error, show the Python traceback")
 
 

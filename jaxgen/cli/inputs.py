@@ -68,8 +68,10 @@ def comma_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool) -> None:
-    """--bfile, --qt (once or repeated), --adjacency, --id-column, --missing and the SNP selection."""
+def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool,
+                      chromosome_help: str = "analyse only SNPs on this chromosome") -> None:
+    """--bfile, --qt (once or repeated), --adjacency, --id-column, --missing and the SNP selection
+    (``chromosome_help``: what --chromosome does for the command)."""
     parser.add_argument("--bfile", required=True, metavar="PREFIX", help="PLINK fileset PREFIX.bed/.bim/.fam")
     if many_qts:
         parser.add_argument("--qt", required=True, action="append", metavar="FILE",
@@ -92,7 +94,7 @@ def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool) -> Non
                         help="allele frequencies (MAF filter, GRM) over every subject, not only the founders of the "
                              ".fam (PLINK's default)")
     parser.add_argument("--snps", type=comma_list, metavar="ID,ID,...", help="analyse only these SNPs")
-    parser.add_argument("--chromosome", metavar="CHR", help="analyse only SNPs on this chromosome")
+    parser.add_argument("--chromosome", metavar="CHR", help=chromosome_help)
     parser.add_argument("--from-bp", type=bounded(int, 0), metavar="POS",
                         help="analyse only SNPs at or after this position")
     parser.add_argument("--to-bp", type=bounded(int, 0), metavar="POS",

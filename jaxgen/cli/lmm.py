@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_options(parser, many_qts=False)
     parser.add_argument("--qt-columns", type=comma_list, metavar="A,B,...", help="QT columns to analyse (default all)")
     parser.add_argument("--covariates", metavar="FILE", help="covariate table (categorical columns one-hot encoded)")
-    parser.add_argument("--kinship", metavar="FILE|grm",
+    parser.add_argument("--kinship", metavar="FILE|grm", type=_kinship,
                         help="kinship: a labelled square CSV, or 'grm' for the genomic relationship matrix")
     parser.add_argument("--method", choices=METHODS, default="gibbs",
                         help="gibbs (default: the custom blocked Gibbs kernel), nuts or svi")
@@ -45,6 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="family-wise level of the Bonferroni line (default 0.05)")
     parser.add_argument("--truth", metavar="FILE", help="truth.json of a simulated study: marks causal SNPs in plots")
     add_run_options(parser)
+
+
+def _kinship(text: str) -> str:
+    """--kinship: a file or 'grm'; 'loco' is refused at once (it is the scan's, one kinship per chromosome)."""
+    if text.lower() == "loco":
+        raise argparse.ArgumentTypeError("'loco' (one kinship per chromosome, leaving it out) is the kinship of "
+                                         "the genome-wide scan: use jaxgen scan; jaxgen lmm fits its SNPs jointly "
+                                         "against one kinship, a file or 'grm'")
+    return text
 
 
 def run(args, echo=print) -> dict:

@@ -1,4 +1,7 @@
-"""Entry point of the ``jaxgen`` console script: ``simulate``, ``lmm``, ``scan``, ``cca`` and ``demo``."""
+"""Entry point of the ``jaxgen`` console script: ``simulate``, ``lmm``, ``scan``, ``scan merge``, ``cca`` and ``demo``.
+
+A command of two words (``scan merge``) is one sub-parser named by both; its module is ``jaxgen.cli.scan_merge``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from jaxgen.data.values import ExtremeValueWarning
 
 __all__ = ["configure_jax", "main", "run_command"]
 
-COMMANDS = ("simulate", "lmm", "scan", "cca", "demo")
+COMMANDS = ("simulate", "lmm", "scan", "scan merge", "cca", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,27 +26,38 @@ def build_parser() -> argparse.ArgumentParser:
                                      "multitask LMM and multi-task sparse CCA, from PLINK and QT files.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        module = import_module(f"jaxgen.cli.{name}")
+        module = _module(name)
         command = commands.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
     return parser
 
 
+def _module(command: str):
+    """The module of a command: ``jaxgen.cli.scan_merge`` for ``scan merge``."""
+    return import_module(f"jaxgen.cli.{command.replace(' ', '_')}")
+
+
+def _command_words(argv: list[str]) -> list[str]:
+    """``argv`` with the words of a two-word command (``scan merge``) joined into its name."""
+    joined = " ".join(argv[:2])
+    return [joined, *argv[2:]] if joined in COMMANDS else list(argv)
+
+
 def run_command(argv: list[str], echo=None):
     """Parse ``argv`` and run that command; returns its summary (errors propagate)."""
-    return _run(build_parser().parse_args(argv), echo)
+    return _run(build_parser().parse_args(_command_words(argv)), echo)
 
 
 def _run(args: argparse.Namespace, echo=None):
     echo = echo if echo is not None and not args.quiet else printer(args.quiet)
-    return import_module(f"jaxgen.cli.{args.command}").run(args, echo)
+    return _module(args.command).run(args, echo)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status: 0, or 1 with a one-line reason on stderr (any
     error: a Python traceback only with ``--debug``), 2 for a malformed command line (argparse), or
     130 after Ctrl-C."""
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_command_words(sys.argv[1:] if argv is None else argv))
     default_format = warnings.formatwarning
     with warnings.catch_warnings():  # warnings (e.g. the convergence gate) show even with --quiet
         warnings.simplefilter("default")
@@ -68,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 def entry() -> int:
     """The ``jaxgen`` console command: :func:`main` after :func:`configure_jax`."""
     configure_jax()
-    install_stop_handlers(next((a for a in sys.argv[1:] if a in COMMANDS), ""))
+    install_stop_handlers(next((a for a in _command_words(sys.argv[1:]) if a in COMMANDS), ""))
     return main()
 
 

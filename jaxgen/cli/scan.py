@@ -24,7 +24,10 @@ HELP = ("genome-wide scan: every SNP of a PLINK fileset tested against the spati
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_input_options(parser, many_qts=False)
+    add_input_options(parser, many_qts=False, chromosome_help=(
+        "test only the SNPs on these chromosomes (CHR[,CHR]): one job per chromosome, merged by jaxgen scan merge; "
+        "the kinship (loco or grm) is still built from every chromosome's SNPs, so the p-values equal those of "
+        "one genome-wide job"))
     parser.add_argument("--qt-columns", type=comma_list, metavar="A,B,...", help="QT columns to analyse (default all)")
     parser.add_argument("--covariates", metavar="FILE", help="covariate table (categorical columns one-hot encoded)")
     parser.add_argument("--kinship", metavar="FILE|grm|loco", default="loco",
@@ -47,7 +50,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="r2 with the index SNP of a clumped SNP (default 0.1)")
     parser.add_argument("--clump-kb", type=bounded(float, 0, low_open=True), default=250.0,
                         help="clumping window either side of an index SNP, kb (default 250)")
+    parser.add_argument("--finemap", action="store_true",
+                        help="fit the joint Bayesian spatial LMM (the model of jaxgen lmm, Gibbs) on each locus: the "
+                             "SNPs within --clump-kb of its index SNP, against the kinship they were tested against; "
+                             "writes finemap/regions.csv and finemap/snps.csv")
+    parser.add_argument("--finemap-snps", type=bounded(int, 1), default=50, metavar="N",
+                        help="SNPs fitted per locus: the N with the smallest p in its window (default 50)")
+    parser.add_argument("--finemap-chains", type=bounded(int, 1), default=2, help="chains per locus (default 2)")
+    parser.add_argument("--finemap-warmup", type=bounded(int, 0), default=200,
+                        help="warm-up sweeps per chain (default 200)")
+    parser.add_argument("--finemap-samples", type=bounded(int, 1), default=200,
+                        help="kept draws per chain (default 200)")
     add_run_options(parser)
+
+
+def _finemap(args, study, Y, adjacency, result, sumstats, loci, log):
+    """The fine-mapping of the loci (:func:`jaxgen.scan.finemap`), or None when there is no locus."""
+    if loci.empty:
+        log.add(f"fine-mapping: no locus at p < {args.clump_p1:g}, nothing to fine-map")
+        return None
+    return genome.finemap(study.fileset, loci, sumstats, Y, adjacency, study.covariates, result.kinship,
+                          kb=args.clump_kb, max_snps=args.finemap_snps, num_chains=args.finemap_chains,
+                          num_warmup=args.finemap_warmup, num_samples=args.finemap_samples, seed=args.seed,
+                          heritability=args.heritability, progress=not args.quiet, log=log)
 
 
 def _tests(text: str) -> list[str]:
@@ -92,8 +117,9 @@ def run(args, echo=print) -> dict:
                     "device": str(device), "covariates": ", ".join(study.covariates),
                     "clumping": f"p1 {args.clump_p1:g}, p2 {args.clump_p2:g}, r2 {args.clump_r2:g}, "
                                 f"{args.clump_kb:g} kb"}
+        finemapped = _finemap(args, study, Y, adjacency, result, sumstats, loci, log) if args.finemap else None
         write_scan_outputs(result, loci, folder, tests=args.test, line=args.clump_p1, inputs=log.lines,
-                           settings=settings)
+                           settings=settings, finemap=finemapped)
     lambda_gc = genome.genomic_control(sumstats["P"])
     echo(f"{len(sumstats)} SNPs tested; λ_GC ({primary}) = {lambda_gc:.3f}; {len(loci)} loci at p < {args.clump_p1:g}"
          + (f": {', '.join(loci['SNP'].head(10))}" if len(loci) else ""))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from jaxgen.plots.figure import pyplot
+from jaxgen.scan.sumstats import chromosome_order
 
 __all__ = ["genome_manhattan", "qq_plot"]
 
@@ -16,7 +17,7 @@ def genome_manhattan(sumstats: pd.DataFrame, *, log10_p_column: str = "LOG10P", 
     colours, with the genome-wide line at p = ``line``. Returns the matplotlib Figure."""
     plt = pyplot()
     table = sumstats[["CHR", "BP", log10_p_column]].dropna()
-    order = _chromosome_order(table["CHR"])
+    order = chromosome_order(table["CHR"])
     table = table.assign(_rank=table["CHR"].map(order)).sort_values(["_rank", "BP"], kind="stable")
     spans = table.groupby("_rank", sort=True)["BP"].agg(["min", "max"])
     offsets = np.concatenate([[0.0], np.cumsum((spans["max"] - spans["min"] + 1).to_numpy(float))[:-1]])
@@ -55,10 +56,3 @@ def qq_plot(p_values: dict[str, np.ndarray], lambdas: dict[str, float], *, title
     ax.legend(fontsize=7, loc="upper left")
     ax.set_title(title or "QQ plot")
     return fig
-
-
-def _chromosome_order(chromosomes: pd.Series) -> dict[str, int]:
-    """Rank of each chromosome label: numbers in numeric order, then the others (X, Y, MT …) as found."""
-    labels = list(dict.fromkeys(chromosomes.astype(str)))
-    numeric = sorted((c for c in labels if c.isdigit()), key=int)
-    return {c: k for k, c in enumerate(numeric + [c for c in labels if not c.isdigit()])}

@@ -48,7 +48,9 @@ class ScanResult:
         ``LOG_P_<TEST>`` (natural log of the p-value), for every test of :data:`jaxgen.lmm.TESTS`.
     profiles : per-region z (SNPs × regions) of the SNPs whose smallest p lies below the scan's
         ``keep_profiles``; nulls : the null model of each chromosome (key None for one shared model);
-    regions : region names; seconds : wall time per stage (``kinship``, ``null``, ``tests``).
+    regions : region names; seconds : wall time per stage (``kinship``, ``null``, ``tests``);
+    relationships : the GRM sums when the scan built its kinship from the genotypes, else None;
+    kinship_matrix : the kinship matrix given, else None.
     """
 
     sumstats: pd.DataFrame
@@ -56,6 +58,16 @@ class ScanResult:
     nulls: dict
     regions: list[str]
     seconds: dict
+    relationships: ChromosomeRelationships | None = None
+    kinship_matrix: np.ndarray | None = None
+
+    def kinship(self, chromosome: str) -> np.ndarray | None:
+        """The kinship (n, n) the SNPs of ``chromosome`` were tested against: with LOCO (one null model per
+        chromosome) the GRM of the other chromosomes, else the GRM of every SNP or the matrix given."""
+        if self.relationships is None:
+            return self.kinship_matrix
+        loco = None not in self.nulls
+        return self.relationships.relationship(leave_out=chromosome if loco else None)
 
 
 def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataFrame | None = None,
@@ -132,7 +144,8 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
                             index=[snp for ids in stream.profiled for snp in ids], columns=regions)
     log.add(f"scan: {len(sumstats)} SNPs tested in {seconds['tests']:.1f} s, compilation included "
             f"({len(sumstats) / max(seconds['tests'], 1e-9):.0f} SNPs/s, {len(rows)} subjects, {len(regions)} regions)")
-    return ScanResult(sumstats=sumstats, profiles=profiles, nulls=nulls, regions=regions, seconds=seconds)
+    return ScanResult(sumstats=sumstats, profiles=profiles, nulls=nulls, regions=regions, seconds=seconds,
+                      relationships=relationships, kinship_matrix=None if isinstance(kinship, str) else kinship)
 
 
 def subject_rows(fileset: PlinkFileset, subjects) -> np.ndarray:

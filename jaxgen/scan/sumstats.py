@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["genomic_control", "sumstats_table"]
+__all__ = ["chromosome_order", "genomic_control", "sumstats_table"]
 
 _LN10 = np.log(10.0)
 
@@ -31,3 +31,10 @@ def genomic_control(p_values) -> float:
     if not len(p):
         return float("nan")
     return float(stats.chi2.isf(np.median(p), 1) / stats.chi2.ppf(0.5, 1))
+
+
+def chromosome_order(chromosomes: pd.Series) -> dict[str, int]:
+    """Rank of each chromosome label: numbers in numeric order, then the others (X, Y, MT …) as found."""
+    labels = list(dict.fromkeys(chromosomes.astype(str)))
+    numeric = sorted((c for c in labels if c.isdigit()), key=int)
+    return {c: k for k, c in enumerate(numeric + [c for c in labels if not c.isdigit()])}

@@ -256,6 +256,8 @@ CLI_CASES = [
      r"--grid 'beta1=x': expected NAME=V1,V2,\.\.\. with numbers"),
     ("range-simulate-rho", None, lambda folder, out: ["simulate", "--out", str(out), "--rho", "1"], 2,
      r"argument --rho: must be >= 0 and < 1, got 1"),
+    ("range-kinship-loco-is-the-scans", None, lmm_with("--kinship", "loco"), 2,
+     r"argument --kinship: 'loco' .* is the kinship of the genome-wide scan: use jaxgen scan"),
     ("range-platform-without-gpu", None, lmm_with("--platform", "gpu"), 1, r"--platform gpu: JAX sees no GPU here"),
     # output folder and other paths
     ("out-holds-files", None, lambda folder, out: lmm_args(folder, folder), 1, r"already holds files"),

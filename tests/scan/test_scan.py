@@ -139,3 +139,22 @@ def test_loco_kinship_is_the_grm_of_the_other_chromosomes(tmp_path):
         expected = genomic_relationship(g.dosages[rows][:, on], frequency=g.snps["a1_frequency"][on].to_numpy(),
                                         called=~g.missing[rows][:, on])
         np.testing.assert_allclose(sums.relationship(leave_out), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_result_gives_each_chromosome_the_kinship_its_snps_were_tested_against(genome):
+    """What the fine-mapping fits against: with LOCO the GRM of the other chromosomes, with grm that of all."""
+    folder, study, Y = genome
+    fileset = PlinkFileset.open(folder / "genotypes")
+    g = read_plink(folder / "genotypes").select_subjects(list(Y.index))
+
+    def grm(chromosomes):
+        on = g.snps["chromosome"].isin(chromosomes).to_numpy()
+        return genomic_relationship(g.dosages[:, on], frequency=g.snps["a1_frequency"][on].to_numpy(),
+                                    called=~g.missing[:, on])
+
+    loco = scan(fileset, Y, study.lmm.adjacency, kinship="loco", block_size=64, chromosomes=["2"])
+    np.testing.assert_allclose(loco.kinship("2"), grm(["1", "3"]), rtol=1e-12, atol=1e-12)
+    shared = scan(fileset, Y, study.lmm.adjacency, kinship="grm", block_size=64, chromosomes=["2"])
+    np.testing.assert_allclose(shared.kinship("2"), grm(["1", "2", "3"]), rtol=1e-12, atol=1e-12)
+    given = scan(fileset, Y, study.lmm.adjacency, kinship=study.lmm.kinship, block_size=64, chromosomes=["2"])
+    assert given.kinship("2") is study.lmm.kinship
