@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from jaxgen.io.plink import PlinkFileset
+from jaxgen.io.genotype_source import GenotypeSource
 
 __all__ = ["clump", "fileset_dosages", "haplotype_r2"]
 
@@ -72,7 +72,7 @@ def clump(sumstats: pd.DataFrame, dosages: Callable[[list[str]], np.ndarray], *,
     return pd.DataFrame(loci, columns=LOCUS_COLUMNS)
 
 
-def fileset_dosages(fileset: PlinkFileset, rows: np.ndarray) -> Callable[[list[str]], np.ndarray]:
+def fileset_dosages(fileset: GenotypeSource, rows: np.ndarray) -> Callable[[list[str]], np.ndarray]:
     """The ``dosages`` argument of :func:`clump`: the genotype calls of SNP ids over ``rows`` (NaN: missing)."""
     position = pd.Series(np.arange(len(fileset.table)), index=fileset.table["snp"])
 
