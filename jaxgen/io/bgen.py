@@ -119,10 +119,11 @@ class _open_bgen:
             self.reader = BgenReader(str(bgen), delay_parsing=True)
         except Exception as err:  # the C++ parser raises ValueError/RuntimeError with its own message
             raise InputError(bgen, f"not a readable BGEN file ({type(err).__name__}: {err})") from None
-        if self.reader.header.nsamples != subjects:
+        held = self.reader.header.nsamples
+        if held != subjects:
             self.reader.close()
-            raise InputError(bgen, f"holds {self.reader.header.nsamples} samples but {sample} lists {subjects}: "
-                             "the .sample belongs to another file")
+            raise InputError(bgen, f"holds {held} samples but {sample} lists {subjects}: the .sample belongs to "
+                             "another file")
 
     def __enter__(self):
         return self.reader
