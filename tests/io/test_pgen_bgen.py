@@ -217,3 +217,15 @@ def test_scan_with_pfile_gives_the_bfile_p_values(small_study, tmp_path):
                  for name in ("bed", "pgen"))
     assert len(bed) == 8
     pd.testing.assert_frame_equal(pgen, bed, check_exact=False, rtol=1e-6)
+
+
+def test_clumping_reads_dosages_as_plink2_hard_calls(tmp_path):
+    """scan's clumping counts haplotypes of hard calls: a dosage within 0.1 of 0, 1 or 2 is that call, others
+    are missing (PLINK 2's --hard-call-threshold), within the BGEN quantization."""
+    from jaxgen.scan import fileset_dosages
+
+    dosage = np.array([0.05, 0.95, 1.5, 2.0, np.nan, 1.12, 0.0, 1.0])
+    write_bgen(tmp_path / "b.bgen", np.column_stack([dosage, 2 - dosage]), [f"s{i}" for i in range(8)], ["x", "y"])
+    calls = fileset_dosages(BgenFileset.open(tmp_path / "b.bgen"), np.arange(8))(["x", "y"])
+    expected = np.array([0, 1, np.nan, 2, np.nan, np.nan, 0, 1])
+    np.testing.assert_array_equal(calls, np.column_stack([expected, 2 - expected]))
