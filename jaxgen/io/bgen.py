@@ -1,10 +1,11 @@
 """BGEN genotypes (.bgen + Oxford .sample, UK Biobank's format) with expected dosages: read with QC, and write.
 
-The reader is the ``bgen`` package (Jeremy McRae's, on PyPI): it has binary wheels for every current
-CPython (3.10 to 3.14, Linux, macOS and Windows), is released regularly, reads BGEN 1.1-1.3 (zlib
-or zstd, any bit depth, phased or not) in C++ straight into NumPy, and has a writer, which the tests
-use. ``cbgen``/``bgen-reader`` (Limix) ship no wheel for Python 3.13, and ``bgen-limix`` (the C
-library's binding) has no writer and a lower-level interface.
+The reader is the ``bgen`` package (Jeremy McRae's, on PyPI): binary wheels for current CPythons
+(3.13 included), regular releases, BGEN 1.1-1.3 (zlib or zstd, any bit depth, phased or not)
+decoded in C++ straight into NumPy, no dependency but NumPy, and a writer, which the tests use. It
+decodes 1.4-2× faster than ``bgen-limix`` (benchmarks/bench_genotype_readers.py), whose module
+``cbgen`` needs an index file per BGEN and bundles S3/HTTP libraries; ``cbgen``/``bgen-reader`` on
+PyPI ship no wheel for Python 3.13.
 
 Allele 1, the one counted, is the first allele of each variant, and the dosage is its expected count
 2·P(11) + P(12) (for phased data, the sum of its haplotype probabilities): PLINK's reading of a
@@ -76,29 +77,31 @@ class BgenFileset(GenotypeSource):
                            readable=biallelic, unreadable_why="not biallelic", sample=sample)
 
     def raw_dosages(self, snp_indices: np.ndarray) -> np.ndarray:
-        dosages = np.empty((len(self.subject_ids), len(snp_indices)), dtype=np.float64)
+        dosages = np.empty((len(snp_indices), len(self.subject_ids)), dtype=np.float64)  # a row per variant
         with _open_bgen(self.path, len(self.subject_ids), self.sample) as reader:
             for column, index in enumerate(np.asarray(snp_indices)):
                 variant = reader[int(index)]
                 try:
-                    ploidy, probabilities, phased = variant.ploidy, variant.probabilities, variant.is_phased
+                    probabilities = variant.probabilities
+                    phased = probabilities.shape[1] == 4 and variant.is_phased  # else unphased, 3 for diploids
                 except Exception as err:  # a damaged or truncated genotype block
                     raise InputError(self.path, f"variant {self.table['snp'].iloc[index]} is not readable "
                                      f"({type(err).__name__}: {err})") from None
-                if not np.all(ploidy == 2):
-                    raise InputError(self.path, f"variant {self.table['snp'].iloc[index]} is not diploid in every "
-                                     "sample (ploidy "
-                                     f"{', '.join(map(str, np.unique(ploidy)))}); only diploid genotypes are read")
-                dosages[:, column] = _first_allele_dosage(probabilities, phased)
-        return dosages
+                dosages[column] = self._first_allele_dosage(probabilities, phased, index)
+        return dosages.T
 
-
-def _first_allele_dosage(probabilities: np.ndarray, phased: bool) -> np.ndarray:
-    """Expected count (n,) of the first allele from a biallelic diploid variant's probabilities (n, 3)
-    (unphased: P(11), P(12), P(22)) or (n, 4) (phased: per haplotype P(1), P(2)); NaN rows stay NaN."""
-    if phased:
-        return probabilities[:, 0].astype(np.float64) + probabilities[:, 2]
-    return 2.0 * probabilities[:, 0].astype(np.float64) + probabilities[:, 1]
+    def _first_allele_dosage(self, probabilities: np.ndarray, phased: bool, index: int) -> np.ndarray:
+        """Expected count (n,) of the first allele from a biallelic diploid variant's probabilities (n, 3)
+        (unphased: P(11), P(12), P(22)) or (n, 4) (phased: per haplotype P(1), P(2)); a missing sample's row is
+        NaN. A sample of lower ploidy has its last entries NaN, not its first (the reader pads its row), and
+        other widths mean other ploidies: InputError, as only diploid genotypes are read."""
+        if (probabilities.shape[1] != (4 if phased else 3)
+                or np.any(np.isnan(probabilities[:, 0]) != np.isnan(probabilities[:, -1]))):
+            raise InputError(self.path, f"variant {self.table['snp'].iloc[index]} is not diploid in every sample; "
+                             "only diploid genotypes are read")
+        if phased:
+            return probabilities[:, 0].astype(np.float64) + probabilities[:, 2]
+        return 2.0 * probabilities[:, 0].astype(np.float64) + probabilities[:, 1]
 
 
 def _chromosome(code: str) -> str:

@@ -229,3 +229,21 @@ def test_clumping_reads_dosages_as_plink2_hard_calls(tmp_path):
     calls = fileset_dosages(BgenFileset.open(tmp_path / "b.bgen"), np.arange(8))(["x", "y"])
     expected = np.array([0, 1, np.nan, 2, np.nan, np.nan, 0, 1])
     np.testing.assert_array_equal(calls, np.column_stack([expected, 2 - expected]))
+
+
+def test_bgen_phased_dosages_and_other_ploidies(tmp_path):
+    """Phased haplotype probabilities give the sum over the two haplotypes; a haploid sample is refused."""
+    from bgen import BgenWriter
+
+    from jaxgen.io import InputError
+
+    (tmp_path / "h.sample").write_text("ID_1 ID_2 missing\n0 0 0\na a 0\nb b 0\nc c 0\n")
+    haplotypes = np.array([[1.0, 0.0, 0.0, 1.0], [0.25, 0.75, 0.5, 0.5], [1.0, 0.0, 1.0, 0.0]])
+    with BgenWriter(str(tmp_path / "h.bgen"), 3, samples=["a", "b", "c"]) as writer:
+        writer.add_variant("p", "p", "1", 1, ["A", "G"], haplotypes, ploidy=2, phased=True, bit_depth=16)
+        writer.add_variant("x", "x", "23", 2, ["A", "G"], np.array([[1.0, 0, 0], [0.5, 0.5, np.nan], [0, 0, 1]]),
+                           ploidy=np.array([2, 1, 2], dtype=np.uint8))
+    source = BgenFileset.open(tmp_path / "h.bgen", maf_min=0.0)
+    np.testing.assert_allclose(source.genotypes([0]).dosages[:, 0], [1.0, 0.75, 2.0], atol=1 / (2 ** 16 - 1))
+    with pytest.raises(InputError, match=r"h\.bgen: variant x is not diploid in every sample"):
+        source.genotypes([1])
