@@ -247,3 +247,17 @@ def test_bgen_phased_dosages_and_other_ploidies(tmp_path):
     np.testing.assert_allclose(source.genotypes([0]).dosages[:, 0], [1.0, 0.75, 2.0], atol=1 / (2 ** 16 - 1))
     with pytest.raises(InputError, match=r"h\.bgen: variant x is not diploid in every sample"):
         source.genotypes([1])
+
+
+def test_study_loaders_take_any_format(small_study):
+    """load_cca_study and load_scan_study on the .pgen and .bgen copies: the .bed's arrays and subjects."""
+    from jaxgen.io import load_cca_study, load_scan_study
+
+    qts = [small_study / "thickness.csv", small_study / "area.csv"]
+    reference = load_cca_study(small_study / "genotypes", qts)
+    for files in (GenotypeFiles("pfile", small_study / "genotypes"), GenotypeFiles("bgen", small_study / "genotypes.bgen")):
+        study = load_cca_study(files, qts)
+        pd.testing.assert_frame_equal(study.X, reference.X)
+        assert all(Y.equals(R) for Y, R in zip(study.Ys, reference.Ys))
+        scan_study = load_scan_study(files, small_study / "qt.csv")
+        assert scan_study.fileset.path == files.main_file and list(scan_study.Y.index) == list(study.X.index)
