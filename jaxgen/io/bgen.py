@@ -48,7 +48,7 @@ class BgenFileset(GenotypeSource):
     sample : the .sample path (the reader needs it again for each read).
     """
 
-    sample: Path = Path()
+    sample: Path
 
     @classmethod
     def open(cls, bgen: str | Path, sample: str | Path | None = None, *, maf_min: float = 0.01,
