@@ -93,8 +93,8 @@ def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool) -> Non
     parser.add_argument("--maf-min", type=bounded(float, 0, 0.5, high_open=True), default=0.01,
                         help="drop SNPs with a lower MAF, in [0, 0.5) (default 0.01)")
     parser.add_argument("--nonfounders", action="store_true",
-                        help="allele frequencies (MAF filter, GRM) over every subject, not only the founders (no parents in the "
-                             ".fam, .psam or .sample; PLINK's default)")
+                        help="allele frequencies (MAF filter, GRM) over every subject, not only the founders "
+                             "(no parents in the .fam, .psam or .sample; PLINK's default)")
     parser.add_argument("--snps", type=comma_list, metavar="ID,ID,...", help="analyse only these SNPs")
     parser.add_argument("--chromosome", metavar="CHR", help="analyse only SNPs on this chromosome")
     parser.add_argument("--from-bp", type=bounded(int, 0), metavar="POS",
