@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jaxgen import cca
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options, bounded, genotype_selection, preflight
+from jaxgen.cli.inputs import add_input_options, bounded, genotype_files, genotype_selection, preflight
 from jaxgen.io import ReadLog, atomic_output_dir, load_cca_study
 from jaxgen.reports import write_cca_outputs
 from jaxgen.runtime import Stopwatch
@@ -85,7 +85,7 @@ def run(args, echo=print) -> dict:
     grid = parse_grid(args.grid, args.method)
     log, stopwatch = ReadLog(echo), Stopwatch()
     with stopwatch.stage("reading"):
-        study = load_cca_study(args.bfile, args.qt, adjacency=args.adjacency, id_column=args.id_column,
+        study = load_cca_study(genotype_files(args), args.qt, adjacency=args.adjacency, id_column=args.id_column,
                                covariates_from_qt=args.covariates_from_qt,
                                missing=args.missing, log=log, **genotype_selection(args))
     X, Ys = study.X.to_numpy(), [Y.to_numpy() for Y in study.Ys]

@@ -8,10 +8,10 @@ import math
 from pathlib import Path
 
 from jaxgen.io import InputError, check_output_dir
-from jaxgen.io.plink import plink_prefix
+from jaxgen.io.genotype_files import GenotypeFiles
 from jaxgen.io.tables import MISSING_POLICIES
 
-__all__ = ["add_input_options", "bounded", "comma_list", "genotype_selection", "preflight"]
+__all__ = ["add_input_options", "bounded", "comma_list", "genotype_files", "genotype_selection", "preflight"]
 
 
 def bounded(kind, low=None, high=None, *, low_open: bool = False, high_open: bool = False):
@@ -38,10 +38,7 @@ def preflight(args, truth_section: str) -> dict | None:
     folder, that every input file exists, the SNP position range, and ``--truth`` (returned: its
     ``truth_section``, or None)."""
     check_output_dir(args.out, args.overwrite)
-    prefix = plink_prefix(args.bfile)
-    missing = [str(prefix.with_suffix(s)) for s in (".bed", ".bim", ".fam") if not prefix.with_suffix(s).is_file()]
-    if missing:
-        raise InputError(prefix.with_suffix(".bed"), f"PLINK fileset incomplete, missing {', '.join(missing)}")
+    genotype_files(args).check_exist()
     files = [*(args.qt if isinstance(args.qt, list) else [args.qt]), args.adjacency, getattr(args, "truth", None),
              getattr(args, "covariates", None), getattr(args, "kinship", None)]
     for path in files:
@@ -70,9 +67,15 @@ def comma_list(text: str) -> list[str]:
 
 def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool,
                       chromosome_help: str = "analyse only SNPs on this chromosome") -> None:
-    """--bfile, --qt (once or repeated), --adjacency, --id-column, --missing and the SNP selection
-    (``chromosome_help``: what --chromosome does for the command)."""
-    parser.add_argument("--bfile", required=True, metavar="PREFIX", help="PLINK fileset PREFIX.bed/.bim/.fam")
+    """The genotypes (exactly one of --bfile, --pfile, --bgen [--sample]), --qt (once or repeated), --adjacency,
+    --id-column, --missing and the SNP selection (``chromosome_help``: what --chromosome does for the command)."""
+    genotypes = parser.add_mutually_exclusive_group(required=True)
+    genotypes.add_argument("--bfile", metavar="PREFIX", help="PLINK 1 fileset PREFIX.bed/.bim/.fam")
+    genotypes.add_argument("--pfile", metavar="PREFIX", help="PLINK 2 fileset PREFIX.pgen/.pvar/.psam (dosages "
+                           "where the .pgen has them)")
+    genotypes.add_argument("--bgen", metavar="FILE", help="BGEN file (expected dosages), with its --sample")
+    parser.add_argument("--sample", metavar="FILE",
+                        help="the Oxford .sample of --bgen (default: the .bgen's path with suffix .sample)")
     if many_qts:
         parser.add_argument("--qt", required=True, action="append", metavar="FILE",
                             help="QT table of one imaging modality (repeat for each modality); CSV/TSV or "
@@ -91,14 +94,23 @@ def add_input_options(parser: argparse.ArgumentParser, *, many_qts: bool,
     parser.add_argument("--maf-min", type=bounded(float, 0, 0.5, high_open=True), default=0.01,
                         help="drop SNPs with a lower MAF, in [0, 0.5) (default 0.01)")
     parser.add_argument("--nonfounders", action="store_true",
-                        help="allele frequencies (MAF filter, GRM) over every subject, not only the founders of the "
-                             ".fam (PLINK's default)")
+                        help="allele frequencies (MAF filter, GRM) over every subject, not only the founders "
+                             "(no parents in the .fam, .psam or .sample; PLINK's default)")
     parser.add_argument("--snps", type=comma_list, metavar="ID,ID,...", help="analyse only these SNPs")
     parser.add_argument("--chromosome", metavar="CHR", help=chromosome_help)
     parser.add_argument("--from-bp", type=bounded(int, 0), metavar="POS",
                         help="analyse only SNPs at or after this position")
     parser.add_argument("--to-bp", type=bounded(int, 0), metavar="POS",
                         help="analyse only SNPs at or before this position")
+
+
+def genotype_files(args) -> GenotypeFiles:
+    """The genotype input named by --bfile, --pfile or --bgen/--sample (argparse makes them exclusive)."""
+    if args.sample is not None and args.bgen is None:
+        raise ValueError("--sample goes with --bgen only")
+    if args.bgen is not None:
+        return GenotypeFiles("bgen", Path(args.bgen), None if args.sample is None else Path(args.sample))
+    return GenotypeFiles("pfile", Path(args.pfile)) if args.pfile is not None else GenotypeFiles("bfile", Path(args.bfile))
 
 
 def genotype_selection(args) -> dict:

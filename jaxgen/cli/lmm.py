@@ -10,7 +10,7 @@ import pandas as pd
 
 from jaxgen import lmm
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_selection, preflight
+from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_files, genotype_selection, preflight
 from jaxgen.data import standardize_columns
 from jaxgen.lmm.fit import METHODS
 from jaxgen.io import ReadLog, atomic_output_dir, load_lmm_study
@@ -19,7 +19,7 @@ from jaxgen.runtime import Stopwatch
 
 __all__ = ["add_arguments", "run"]
 
-HELP = "fit the spatial LMM to PLINK genotypes and a QT table; write posterior, tests, plots and report.md"
+HELP = "fit the spatial LMM to genotypes (PLINK 1/2, BGEN) and a QT table; write posterior, tests, plots and report.md"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +61,7 @@ def run(args, echo=print) -> dict:
     truth = preflight(args, "lmm")
     log, stopwatch = ReadLog(echo), Stopwatch()
     with stopwatch.stage("reading"):
-        study = load_lmm_study(args.bfile, args.qt, covariates=args.covariates, adjacency=args.adjacency,
+        study = load_lmm_study(genotype_files(args), args.qt, covariates=args.covariates, adjacency=args.adjacency,
                                kinship=args.kinship, qt_columns=args.qt_columns, id_column=args.id_column,
                                covariates_from_qt=args.covariates_from_qt,
                                missing=args.missing, log=log, **genotype_selection(args))

@@ -11,7 +11,7 @@ import numpy as np
 
 from jaxgen import scan as genome
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options, bounded, comma_list, preflight
+from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_files, preflight
 from jaxgen.data import standardize_columns
 from jaxgen.io import ReadLog, atomic_output_dir, load_scan_study
 from jaxgen.lmm.scores import TESTS
@@ -19,7 +19,7 @@ from jaxgen.reports import write_scan_outputs
 
 __all__ = ["add_arguments", "run"]
 
-HELP = ("genome-wide scan: every SNP of a PLINK fileset tested against the spatial null model (LOCO kinship), "
+HELP = ("genome-wide scan: every SNP of a PLINK 1/2 fileset or BGEN file tested against the spatial null model (LOCO kinship), "
         "streamed in blocks; sumstats, Manhattan/QQ plots, clumped loci and report.md")
 
 
@@ -88,7 +88,7 @@ def run(args, echo=print) -> dict:
     preflight(args, "lmm")
     log = ReadLog(echo)
     kinship = args.kinship if args.kinship.lower() in ("loco", "grm") else None
-    study = load_scan_study(args.bfile, args.qt, covariates=args.covariates, adjacency=args.adjacency,
+    study = load_scan_study(genotype_files(args), args.qt, covariates=args.covariates, adjacency=args.adjacency,
                             kinship=None if kinship else args.kinship, qt_columns=args.qt_columns,
                             id_column=args.id_column, covariates_from_qt=args.covariates_from_qt,
                             missing=args.missing, maf_min=args.maf_min, snps=args.snps, start=args.from_bp,

@@ -18,7 +18,8 @@ from jaxgen.io.align import align_subjects
 from jaxgen.io.errors import InputError
 from jaxgen.io.graphs import read_adjacency, read_kinship
 from jaxgen.io.log import ReadLog
-from jaxgen.io.plink import Genotypes, PlinkFileset, plink_prefix, read_plink
+from jaxgen.io.genotype_files import GenotypeFiles
+from jaxgen.io.genotype_source import GenotypeSource, Genotypes
 from jaxgen.io.tables import read_covariates, read_qt_table, read_table
 from jaxgen.runtime import require_memory
 
@@ -64,7 +65,7 @@ class CCAStudy:
         return list(self.Ys[0].columns)
 
 
-def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path | None = None,
+def load_lmm_study(genotypes: GenotypeFiles | str | Path, qt: str | Path, *, covariates: str | Path | None = None,
                    covariates_from_qt: Sequence[str] | None = None,
                    adjacency: str | Path | None = None, kinship: str | Path | None = None,
                    qt_columns: Sequence[str] | None = None, id_column: str | None = None,
@@ -73,17 +74,17 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
                    nonfounders: bool = False, log: ReadLog | None = None) -> LMMStudy:
     """Read and align the inputs of a spatial LMM analysis.
 
-    bfile : PLINK prefix; qt : QT table; covariates : covariate table (an intercept is always added);
+    genotypes : the genotype files (a path: a PLINK 1 prefix); qt : QT table; covariates : covariate table (an intercept is always added);
     covariates_from_qt : columns of the QT table used as covariates, not as QTs (FreeSurfer's eTIV …);
     adjacency : region graph file — its regions pick the QT columns (others are reported and left
     out); kinship : a kinship file, ``"grm"`` for the GRM of the genotypes, or None.
     qt_columns, id_column, missing : see :func:`read_qt_table`; maf_min, snps, chromosome, start, end,
     nonfounders : see :func:`read_plink`.
     """
-    log = log or ReadLog()
-    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+    log, files = log or ReadLog(), GenotypeFiles.given(genotypes)
+    genotypes = files.read(maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
                            nonfounders=nonfounders, log=log)
-    Y, design, A = _phenotypes(bfile, genotypes.subject_ids, qt, covariates, covariates_from_qt, adjacency,
+    Y, design, A = _phenotypes(files, genotypes.subject_ids, qt, covariates, covariates_from_qt, adjacency,
                                qt_columns, id_column, missing, log)
     subjects = list(Y.index)
     genotypes = genotypes.select_subjects(subjects)
@@ -95,11 +96,11 @@ def load_lmm_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path 
 class ScanStudy:
     """Inputs of :func:`jaxgen.scan.scan`: the opened fileset (no genotype read yet) and the tables.
 
-    fileset : :class:`PlinkFileset`; Y : (n, c) QTs of the aligned subjects; covariates : (n, m), first
+    fileset : the opened :class:`GenotypeSource` (PLINK 1, PLINK 2 or BGEN); Y : (n, c) QTs of the aligned subjects; covariates : (n, m), first
     column ``intercept``; adjacency : (c, c) or None; kinship : (n, n) from a file, or None; log.
     """
 
-    fileset: PlinkFileset
+    fileset: GenotypeSource
     Y: pd.DataFrame
     covariates: pd.DataFrame
     adjacency: np.ndarray | None
@@ -107,7 +108,7 @@ class ScanStudy:
     log: ReadLog
 
 
-def load_scan_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path | None = None,
+def load_scan_study(genotypes: GenotypeFiles | str | Path, qt: str | Path, *, covariates: str | Path | None = None,
                     covariates_from_qt: Sequence[str] | None = None, adjacency: str | Path | None = None,
                     kinship: str | Path | None = None, qt_columns: Sequence[str] | None = None,
                     id_column: str | None = None, missing: str = "error", maf_min: float = 0.01,
@@ -115,16 +116,16 @@ def load_scan_study(bfile: str | Path, qt: str | Path, *, covariates: str | Path
                     end: int | None = None, nonfounders: bool = False, log: ReadLog | None = None) -> ScanStudy:
     """Open the fileset and read the tables of a genome-wide scan (arguments of :func:`load_lmm_study`;
     ``kinship`` is a file here, or None when the scan builds it from the genotypes)."""
-    log = log or ReadLog()
-    fileset = PlinkFileset.open(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
-                                nonfounders=nonfounders, log=log)
-    Y, design, A = _phenotypes(bfile, fileset.subject_ids, qt, covariates, covariates_from_qt, adjacency,
+    log, files = log or ReadLog(), GenotypeFiles.given(genotypes)
+    fileset = files.open(maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+                         nonfounders=nonfounders, log=log)
+    Y, design, A = _phenotypes(files, fileset.subject_ids, qt, covariates, covariates_from_qt, adjacency,
                                qt_columns, id_column, missing, log)
     K = None if kinship is None else read_kinship(kinship, list(Y.index), log)
     return ScanStudy(fileset=fileset, Y=Y, covariates=design, adjacency=A, kinship=K, log=log)
 
 
-def _phenotypes(bfile, genotyped: list[str], qt, covariates, covariates_from_qt, adjacency, qt_columns, id_column,
+def _phenotypes(files: GenotypeFiles, genotyped: list[str], qt, covariates, covariates_from_qt, adjacency, qt_columns, id_column,
                 missing, log) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray | None]:
     """The QTs (n, c), the covariate design (n, m) with an intercept and the adjacency (or None), on the
     subjects shared by the genotypes (``genotyped`` ids) and every table, in alignment order."""
@@ -139,7 +140,7 @@ def _phenotypes(bfile, genotyped: list[str], qt, covariates, covariates_from_qt,
         tables[str(covariates)] = read_covariates(covariates, id_column=id_column, missing=missing, log=log)
     if covariates_from_qt:
         tables[str(qt)] = _qt_covariates([qt], covariates_from_qt, id_column, missing, log)
-    sources = {str(genotypes_path(bfile)): genotyped, str(qt): list(Y.index)}
+    sources = {str(files.main_file): genotyped, str(qt): list(Y.index)}
     sources.update({f"{name} (covariates)" if name == str(qt) else name: list(C.index) for name, C in tables.items()})
     subjects = align_subjects(sources, log)
     design = pd.DataFrame({"intercept": 1.0}, index=pd.Index(subjects, name="subject"))
@@ -152,7 +153,7 @@ def _phenotypes(bfile, genotyped: list[str], qt, covariates, covariates_from_qt,
     return Y.loc[subjects], design, A
 
 
-def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,
+def load_cca_study(genotypes: GenotypeFiles | str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,
                    covariates_from_qt: Sequence[str] | None = None, id_column: str | None = None,
                    missing: str = "error", maf_min: float = 0.01,
                    snps: Sequence[str] | None = None, chromosome: str | None = None, start: int | None = None,
@@ -166,10 +167,10 @@ def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: s
     the QT tables (FreeSurfer's eTIV …, each taken from the first table holding it) that are
     regressed out of every modality (least squares with an intercept, on the aligned subjects).
     """
-    log = log or ReadLog()
+    log, files = log or ReadLog(), GenotypeFiles.given(genotypes)
     if len(qts) < 1:
         raise ValueError("give at least one QT table (one per imaging modality)")
-    genotypes = read_plink(bfile, maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
+    genotypes = files.read(maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
                            nonfounders=nonfounders, log=log)
     tables = [_strip_measure_suffix(read_qt_table(q, id_column=id_column, missing=missing, log=log)
                                     .drop(columns=list(covariates_from_qt or ()), errors="ignore"), q, log)
@@ -186,7 +187,7 @@ def load_cca_study(bfile: str | Path, qts: Sequence[str | Path], *, adjacency: s
         Ly = adjacency_laplacian(A)
     if len(regions) < 2:
         raise InputError(None, f"the QT tables share {len(regions)} region columns; multi-task CCA needs at least 2")
-    sources = {str(genotypes_path(bfile)): genotypes.subject_ids}
+    sources = {str(files.main_file): genotypes.subject_ids}
     sources.update({str(q): list(t.index) for q, t in zip(qts, tables)})
     if C is not None:
         sources["covariates from the QT tables"] = list(C.index)
@@ -223,11 +224,6 @@ def _residualized(Y: pd.DataFrame, C: pd.DataFrame) -> pd.DataFrame:
     design = np.column_stack([np.ones(len(C)), C.to_numpy()])
     coef, *_ = np.linalg.lstsq(design, Y.to_numpy(), rcond=None)
     return Y - design @ coef
-
-
-def genotypes_path(bfile: str | Path) -> Path:
-    """The ``.bed`` file of a PLINK prefix (for messages)."""
-    return plink_prefix(bfile).with_suffix(".bed")
 
 
 def _adjacency_over(Y: pd.DataFrame, adjacency, log: ReadLog) -> tuple[np.ndarray, list[str]]:

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from jaxgen.io.plink import PlinkFileset
+from jaxgen.io.genotype_source import GenotypeSource
 
 __all__ = ["clump", "fileset_dosages", "haplotype_r2"]
 
@@ -72,17 +72,22 @@ def clump(sumstats: pd.DataFrame, dosages: Callable[[list[str]], np.ndarray], *,
     return pd.DataFrame(loci, columns=LOCUS_COLUMNS)
 
 
-def fileset_dosages(fileset: PlinkFileset, rows: np.ndarray) -> Callable[[list[str]], np.ndarray]:
-    """The ``dosages`` argument of :func:`clump`: the genotype calls of SNP ids over ``rows`` (NaN: missing)."""
+def fileset_dosages(fileset: GenotypeSource, rows: np.ndarray) -> Callable[[list[str]], np.ndarray]:
+    """The ``dosages`` argument of :func:`clump`: the genotype calls of SNP ids over ``rows`` (NaN: missing).
+    Fractional dosages (BGEN, PLINK 2) become hard calls as PLINK 2 makes them (``--hard-call-threshold``
+    0.1): the nearest of 0, 1, 2 when within 0.1 of it, missing otherwise."""
     position = pd.Series(np.arange(len(fileset.table)), index=fileset.table["snp"])
 
     def read(snp_ids: list[str]) -> np.ndarray:
-        return fileset.genotypes(position[snp_ids].to_numpy()).dosages[rows]
+        dosages = fileset.genotypes(position[snp_ids].to_numpy()).dosages[rows]
+        calls = np.round(dosages)
+        return np.where(np.abs(dosages - calls) <= HARD_CALL_THRESHOLD, calls, np.nan)
 
     return read
 
 
 _EM_STEPS = 200
+HARD_CALL_THRESHOLD = 0.1  # PLINK 2's default --hard-call-threshold
 
 
 def haplotype_r2(lead: np.ndarray, others: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 A locus is the window of ``kb`` kilobases either side of its index SNP (the clumping window); its SNPs are
 the tested SNPs of that window with the smallest scan p-values, at most ``max_snps`` of them (the index SNP
-always among them), read from the .bed with the scan's QC. Each locus is fitted against the kinship its
+always among them), read from the genotype files with the scan's QC. Each locus is fitted against the kinship its
 SNPs were tested against (for LOCO, that of its chromosome), with the same QTs and covariates, so the joint
 posterior says which of the correlated SNPs of a locus carry the signal, and on which regions.
 
@@ -25,7 +25,7 @@ import pandas as pd
 
 from jaxgen import lmm
 from jaxgen.io.log import ReadLog
-from jaxgen.io.plink import PlinkFileset
+from jaxgen.io.genotype_source import GenotypeSource
 from jaxgen.lmm.result import ConvergenceGateWarning
 from jaxgen.scan.stream import subject_rows
 
@@ -59,7 +59,7 @@ def locus_snps(sumstats: pd.DataFrame, chromosome, bp: int, lead: str, *, kb: fl
     return on.loc[sorted(ranked.index[:max_snps], key=on.index.get_loc)]
 
 
-def finemap(fileset: PlinkFileset, loci: pd.DataFrame, sumstats: pd.DataFrame, Y: pd.DataFrame, adjacency,
+def finemap(fileset: GenotypeSource, loci: pd.DataFrame, sumstats: pd.DataFrame, Y: pd.DataFrame, adjacency,
             covariates: pd.DataFrame, kinship: Callable[[str], np.ndarray | None], *, kb: float = 250.0,
             max_snps: int = 50, num_chains: int = 2, num_warmup: int = 200, num_samples: int = 200, seed: int = 0,
             heritability: str = "per-region", progress: bool = False, log: ReadLog | None = None) -> FineMap:

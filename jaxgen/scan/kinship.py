@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from jaxgen.graphs import relationship_from_sums, relationship_sums
-from jaxgen.io.plink import PlinkFileset
+from jaxgen.io.genotype_source import GenotypeSource
 
 __all__ = ["ChromosomeRelationships"]
 
@@ -30,7 +30,7 @@ class ChromosomeRelationships:
     snps: dict[str, int]
 
     @classmethod
-    def accumulate(cls, fileset: PlinkFileset, rows: np.ndarray, snp_indices: np.ndarray | None = None,
+    def accumulate(cls, fileset: GenotypeSource, rows: np.ndarray, snp_indices: np.ndarray | None = None,
                    on_block: Callable[[int], None] | None = None) -> ChromosomeRelationships:
         """Read the fileset (``snp_indices``, default its selection) in blocks of :data:`GRM_BLOCK` SNPs, QC'd
         as read_plink does, and sum each chromosome's GRM parts over the subjects ``rows`` (n,) (founders'

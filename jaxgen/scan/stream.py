@@ -1,7 +1,7 @@
 """The genome-wide scan: fit the null model once (or once per chromosome with LOCO), then stream the
 genotypes through its score tests block by block.
 
-Per block of SNPs read from the .bed (:meth:`jaxgen.io.plink.PlinkFileset.blocks`, QC'd as
+Per block of SNPs read from the genotype files (:meth:`jaxgen.io.genotype_source.GenotypeSource.blocks`, QC'd as
 :func:`jaxgen.io.read_plink` does): the dosages of the analysed subjects are standardized (ddof = 1, as
 :func:`jaxgen.lmm.prepare_data` does), rotated by the kinship eigenvectors Uᵀ and passed through
 :func:`jaxgen.lmm.score_tests`, in one compiled function of a fixed block shape (the last block is padded
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from jaxgen.io.log import ReadLog
-from jaxgen.io.plink import PlinkFileset, QCCounts
+from jaxgen.io.genotype_source import GenotypeSource, QCCounts
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.scores import TESTS, score_tests
@@ -70,13 +70,13 @@ class ScanResult:
         return self.relationships.relationship(leave_out=chromosome if loco else None)
 
 
-def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataFrame | None = None,
+def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.DataFrame | None = None,
          kinship="loco", *, chromosomes: Sequence[str] | None = None, block_size: int = 1000,
          heritability: str = "per-region", keep_profiles: float = 1e-5, per_region=None, progress: bool = False,
          log: ReadLog | None = None) -> ScanResult:
     """Test every selected SNP of ``fileset`` against the null model of the QTs ``Y``.
 
-    fileset : an opened PLINK fileset (its selection and MAF threshold give the SNPs tested);
+    fileset : an opened genotype source (PLINK 1/2, BGEN; its selection and MAF threshold give the SNPs tested);
     Y : (n, c) QTs indexed by subject ids, all in the fileset; adjacency : (c, c) region graph;
     covariates : (n, m) with an intercept column, indexed like Y (default: intercept only);
     kinship : "loco", "grm" or an (n, n) matrix on Y's subjects (the GRMs use every SNP of the fileset that
@@ -99,7 +99,7 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
             raise ValueError(f"kinship must be 'loco', 'grm' or a matrix, got {kinship!r}")
         every_chromosome = set(fileset.table["chromosome"])
         if loco and len(every_chromosome) < 2:
-            raise ValueError(f"{fileset.bed.with_suffix('.bim')} has SNPs on chromosome {every_chromosome.pop()} only: "
+            raise ValueError(f"{fileset.variants} has SNPs on chromosome {every_chromosome.pop()} only: "
                              "a leave-one-chromosome-out kinship needs two; use kinship 'grm' or a kinship file")
         n = len(rows)
         require_memory(8.0 * (2 * len(every_chromosome) + 4) * n * n + 8.0 * n * GRM_BLOCK * 3,
@@ -112,7 +112,7 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
         reading.break_line()
         seconds["kinship"] = time.perf_counter() - start
         log.add(f"kinship: GRM sums of {sum(relationships.snps.values())} SNPs after QC on "
-                f"{len(relationships.snps)} chromosomes (one pass over the .bed) in {seconds['kinship']:.1f} s")
+                f"{len(relationships.snps)} chromosomes (one pass over the genotypes) in {seconds['kinship']:.1f} s")
     chromosome_of = fileset.table["chromosome"].to_numpy()
     groups = list(dict.fromkeys(chromosome_of[tested])) if loco else [None]
     stream = _Stream(fileset, rows, block_size, keep_profiles, _Progress(len(tested), progress), per_region,
@@ -133,12 +133,12 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
                    nulls[chromosome], info["rotation"])
         seconds["tests"] += time.perf_counter() - start
     stream.meter.break_line()
-    stream.qc.report(fileset.bed, fileset.maf_min, log)
+    stream.qc.report(fileset.path, fileset.maf_min, log)
     if stream.constant:
-        log.add(f"{fileset.bed}: {stream.constant} SNPs constant over the {len(rows)} analysed subjects, not tested")
+        log.add(f"{fileset.path}: {stream.constant} SNPs constant over the {len(rows)} analysed subjects, not tested")
     regions = [str(r) for r in Y.columns]
     if not stream.tables:
-        raise ValueError(f"{fileset.bed}: no SNP left to test after quality control")
+        raise ValueError(f"{fileset.path}: no SNP left to test after quality control")
     sumstats = pd.concat(stream.tables, ignore_index=True)
     profiles = pd.DataFrame(np.concatenate(stream.z) if stream.z else np.zeros((0, len(regions))),
                             index=[snp for ids in stream.profiled for snp in ids], columns=regions)
@@ -148,16 +148,16 @@ def scan(fileset: PlinkFileset, Y: pd.DataFrame, adjacency, covariates: pd.DataF
                       relationships=relationships, kinship_matrix=None if isinstance(kinship, str) else kinship)
 
 
-def subject_rows(fileset: PlinkFileset, subjects) -> np.ndarray:
+def subject_rows(fileset: GenotypeSource, subjects) -> np.ndarray:
     """Rows (n,) of ``subjects`` in the fileset (each must be there)."""
     row = {s: i for i, s in enumerate(fileset.subject_ids)}
     missing = [str(s) for s in subjects if str(s) not in row]
     if missing:
-        raise ValueError(f"{len(missing)} subjects of the QTs are not in {fileset.bed}: {', '.join(missing[:5])}")
+        raise ValueError(f"{len(missing)} subjects of the QTs are not in {fileset.path}: {', '.join(missing[:5])}")
     return np.array([row[str(s)] for s in subjects], dtype=int)
 
 
-def _tested_snps(fileset: PlinkFileset, chromosomes) -> np.ndarray:
+def _tested_snps(fileset: GenotypeSource, chromosomes) -> np.ndarray:
     """The fileset's selected SNP indices on ``chromosomes`` (all when None)."""
     if chromosomes is None:
         return fileset.selected
@@ -165,7 +165,7 @@ def _tested_snps(fileset: PlinkFileset, chromosomes) -> np.ndarray:
     on = fileset.table["chromosome"].to_numpy()[fileset.selected]
     unknown = sorted(wanted - set(on))
     if unknown:
-        raise ValueError(f"no selected SNP of {fileset.bed.with_suffix('.bim')} lies on chromosome "
+        raise ValueError(f"no selected SNP of {fileset.variants} lies on chromosome "
                          f"{', '.join(unknown)}; it has {', '.join(dict.fromkeys(on))}")
     return fileset.selected[np.isin(on, list(wanted))]
 

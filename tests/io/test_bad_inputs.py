@@ -130,6 +130,18 @@ def cca_with(*extra):
     return lambda folder, out: cca_args(folder, out, *extra)
 
 
+def lmm_reading(flag, name, *extra):
+    """The lmm command line with the genotypes given as ``flag`` (--pfile, --bgen) FOLDER/``name``."""
+    def command(folder, out):
+        argv = lmm_args(folder, out, *extra)
+        at = argv.index("--bfile")
+        return [*argv[:at], flag, str(folder / name), *argv[at + 2:]]
+    return command
+
+
+PFILE, BGEN = lmm_reading("--pfile", "genotypes"), lmm_reading("--bgen", "genotypes.bgen")
+
+
 def _truth_without_lmm(folder, out):
     (folder / "truth.json").write_text(json.dumps({"cca": {}}))
     return lmm_args(folder, out, "--truth", str(folder / "truth.json"))
@@ -166,6 +178,33 @@ CLI_CASES = [
      r"--from-bp 5000 lies after --to-bp 1000"),
     ("plink-negative-position", None, lmm_with("--from-bp", "-5"), 2, r"argument --from-bp: must be >= 0, got -5"),
     # subject ids
+    # PLINK 2 and BGEN genotypes (the study's genotypes.pgen/.pvar/.psam and genotypes.bgen/.sample)
+    ("pgen-missing-psam", unlink("genotypes.psam"), PFILE, 1,
+     r"genotypes\.pgen: PLINK 2 fileset incomplete, missing .*genotypes\.psam"),
+    ("pgen-truncated", write_bytes("genotypes.pgen", lambda b: b[:20]), PFILE, 1,
+     r"genotypes\.pgen: not a readable \.pgen for the 40 subjects of the \.psam and 8 variants of the \.pvar"),
+    ("pgen-psam-extra-subject", keep_lines("genotypes.psam", lambda lines: [*lines, "subX\t0\t0"]), PFILE, 1,
+     r"genotypes\.pgen: not a readable \.pgen for the 41 subjects of the \.psam"),
+    ("pgen-pvar-position-not-a-number", replace_text("genotypes.pvar", "\t1000\t", "\tpos\t"), PFILE, 1,
+     r"genotypes\.pvar: not a readable \.pvar"),
+    ("pgen-duplicated-iid", replace_text("genotypes.psam", "sub00001", "sub00000"), PFILE, 1,
+     r"genotypes\.psam: duplicated subject \(IID\) ids: sub00000 \(2×\)"),
+    ("bgen-missing-sample", unlink("genotypes.sample"), BGEN, 1,
+     r"genotypes\.bgen: BGEN input incomplete, missing .*genotypes\.sample"),
+    ("bgen-not-a-bgen", write_bytes("genotypes.bgen", lambda b: b"\x00" * len(b)), BGEN, 1,
+     r"genotypes\.bgen: not a readable BGEN file"),
+    ("bgen-truncated", write_bytes("genotypes.bgen", lambda b: b[: len(b) // 2]), BGEN, 1,
+     r"genotypes\.bgen: not a readable BGEN file"),
+    ("bgen-sample-extra-subject", keep_lines("genotypes.sample", lambda lines: [*lines, "subX subX 0 0 0"]), BGEN, 1,
+     r"genotypes\.bgen: holds 40 samples but .*genotypes\.sample lists 41: the \.sample belongs to another file"),
+    ("bgen-sample-without-types-line", keep_lines("genotypes.sample", lambda lines: [lines[0], *lines[2:]]), BGEN, 1,
+     r"genotypes\.sample: not an Oxford \.sample file"),
+    ("genotypes-two-formats", None, lmm_with("--pfile", "genotypes"), 2,
+     r"argument --pfile: not allowed with argument --bfile"),
+    ("genotypes-none", None, lambda folder, out: ["lmm", "--qt", str(folder / "qt.csv"), "--out", str(out)], 2,
+     r"one of the arguments --bfile --pfile --bgen is required"),
+    ("genotypes-sample-without-bgen", None, lmm_with("--sample", "genotypes.sample"), 1,
+     r"--sample goes with --bgen only"),
     ("ids-disjoint", replace_text("qt.csv", "sub0", "other0"), LMM, 1, r"no subject is in every input, need at least 4"),
     ("ids-three-shared", keep_lines("qt.csv", lambda lines: lines[:4]), LMM, 1,
      r"only 3 subjects are in every input, need at least 4"),
