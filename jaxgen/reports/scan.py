@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jaxgen.plots import genome_manhattan, qq_plot, save_figure
+from jaxgen.plots import brain_map, genome_manhattan, qq_plot, save_figure
 from jaxgen.reports.lmm import TEST_TEXT
 from jaxgen.reports.markdown import markdown_table
 from jaxgen.scan import ScanResult, genomic_control, sumstats_table
@@ -15,6 +15,7 @@ from jaxgen.scan import ScanResult, genomic_control, sumstats_table
 __all__ = ["write_scan_outputs"]
 
 _PROFILE_REGIONS = 5  # regions listed per lead SNP in the report
+_BRAIN_MAP_LEADS = 3  # lead SNPs drawn region by region (brain.png)
 
 
 def write_scan_outputs(result: ScanResult, loci: pd.DataFrame, folder: str | Path, *, tests: list[str],
@@ -34,6 +35,9 @@ def write_scan_outputs(result: ScanResult, loci: pd.DataFrame, folder: str | Pat
     lambdas = {test: genomic_control(p) for test, p in p_values.items()}
     figures = {"manhattan.png": genome_manhattan(table, line=line, title=f"{tests[0]} test, {len(table)} SNPs"),
                "qq.png": qq_plot(p_values, lambdas)}
+    if not _lead_profiles(result, loci).empty:
+        figures["brain.png"] = brain_map(_lead_profiles(result, loci), title="per-region z of the lead SNPs",
+                                         symmetric=True)
     written += [save_figure(figure, folder / name) for name, figure in figures.items()]
     (folder / "report.md").write_text(_report(result, table, loci, lambdas, tests, line, inputs, settings or {}))
     return written + [folder / "report.md"]
@@ -70,7 +74,16 @@ def _report(result, table, loci, lambdas, tests, line, inputs, settings) -> str:
         sections += [markdown_table(shown), "",
                      f"`regions`: the {_PROFILE_REGIONS} regions with the largest |z| of the lead SNP's per-region "
                      "score tests (which regions drive it). `lead_snps.txt` feeds `jaxgen lmm --snps`."]
+        if not _lead_profiles(result, loci).empty:
+            sections += ["", "![per-region z of the lead SNPs](brain.png)"]
     return "\n".join(sections) + "\n"
+
+
+def _lead_profiles(result: ScanResult, loci: pd.DataFrame) -> pd.DataFrame:
+    """Per-region z (regions × at most _BRAIN_MAP_LEADS lead SNPs) of the first loci with a kept profile."""
+    profiles = result.profiles[~result.profiles.index.duplicated()]
+    leads = [snp for snp in loci["SNP"].head(_BRAIN_MAP_LEADS) if snp in profiles.index]
+    return profiles.loc[leads].T
 
 
 def _profile(result: ScanResult, snp: str) -> str:
