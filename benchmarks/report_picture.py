@@ -38,9 +38,9 @@ def main() -> None:
     table = pd.read_csv(folder / "lmm" / "snp_tests.csv").head(8)[["snp", "p_value", "log10_p_cct", "log10_p_spatial"]]
     ax = fig.add_subplot(grid[3, 1])
     ax.set_axis_off()
-    ax.set_title("lmm/report.md: top SNPs (CCT over 16 regions)", fontsize=10)
-    cells = [[s, f"{p:.2e}", str(n)] for s, p, n in table.itertuples(index=False)]
-    ax.table(cells, colLabels=["SNP", "p-value", "regions"], loc="center").scale(1, 1.4)
+    ax.set_title("lmm/report.md: top SNPs (p-value: the omnibus test)", fontsize=10)
+    cells = [[s, f"{p:.2e}", f"{cct:.1f}", f"{spatial:.1f}"] for s, p, cct, spatial in table.itertuples(index=False)]
+    ax.table(cells, colLabels=["SNP", "p-value", "log10 p CCT", "log10 p spatial"], loc="center").scale(1, 1.4)
     fig.suptitle("jaxgen demo: the reports of `jaxgen lmm` (top) and `jaxgen cca` (bottom)", fontsize=13)
     fig.tight_layout()
     fig.savefig(args.out, dpi=90)
