@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from importlib.util import find_spec
 
 import numpy as np
 import pandas as pd
@@ -44,15 +45,17 @@ def brain_map(values: pd.Series | pd.DataFrame, *, title: str = "", cmap: str | 
         graph drawing (nodes at a spectral layout, edges drawn; a circle without it).
 
     The atlas drawing is chosen when at least half of the names are Desikan–Killiany or aseg labels
-    (see :func:`jaxgen.atlas.atlas_label`); each coloured patch carries its atlas label as ``gid``
-    and names without an outline are listed under the map. Returns the matplotlib Figure.
+    (see :func:`jaxgen.atlas.atlas_label`) and ggseg is installed (else the graph, with a note); each
+    coloured patch carries its atlas label as ``gid`` and names without an outline are listed under
+    the map. Returns the matplotlib Figure.
     """
     frame = values.to_frame(values.name or "value") if isinstance(values, pd.Series) else values
     names = [str(n) for n in frame.index]
     if len(set(names)) != len(names):
         raise ValueError("brain_map: region names must be unique")
     labels = {name: atlas_label(name) for name in names}
-    on_atlas = 2 * sum(label is not None for label in labels.values()) >= len(names)
+    atlas_names = 2 * sum(label is not None for label in labels.values()) >= len(names)
+    on_atlas = atlas_names and find_spec("ggseg") is not None
     plt = pyplot()
     atlases = [a for a in ("dk", "aseg") if any(_atlas_of(label) == a for label in labels.values())] if on_atlas else []
     widths = [{"dk": 1.6, "aseg": 2.3}[a] for a in atlases] or [1.0]
@@ -73,6 +76,9 @@ def brain_map(values: pd.Series | pd.DataFrame, *, title: str = "", cmap: str | 
             _draw_graph(row[0], names, column_values, adjacency, colormap, norm)
         row[0].set_title(str(column), fontsize=10, loc="left")
         fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=colormap), ax=list(row), shrink=0.8, label=str(column))
+    if atlas_names and not on_atlas:
+        fig.supxlabel("the atlas outlines need ggseg (pip install 'jaxgen[plot]'): the region graph instead",
+                      fontsize=8)
     if not_drawn:
         listed = sorted(not_drawn)
         fig.supxlabel("not on the map (no outline): " + ", ".join(listed[:12])
@@ -117,7 +123,8 @@ def _draw_atlas(ax, atlas: str, by_label: dict, colormap, norm) -> set[str]:
     outlines = _outlines(atlas)
     for name, path in outlines.items():  # silhouettes first, then every region empty, so that borders show
         face = _CONTEXT if name in _CONTEXT_FILES[atlas] else _EMPTY
-        ax.add_patch(PathPatch(path, facecolor=face, edgecolor="white", lw=0.6, zorder=0 if name in _VIEWS[atlas] else 1))
+        ax.add_patch(PathPatch(path, facecolor=face, edgecolor="white", lw=0.6,
+                               zorder=0 if name in _VIEWS[atlas] else 1))
     coloured = set()
     for label, value in by_label.items():
         path = outlines.get(_outline_file(label))
@@ -141,10 +148,7 @@ def _draw_atlas(ax, atlas: str, by_label: dict, colormap, norm) -> set[str]:
 @cache
 def _outlines(atlas: str) -> dict:
     """{file name: matplotlib Path} of every outline file of ggseg's ``atlas`` folder."""
-    try:
-        folder = resources.files("ggseg") / "data" / atlas
-    except ModuleNotFoundError:
-        raise ImportError("brain maps need the atlas outlines of ggseg: pip install 'jaxgen[plot]'") from None
+    folder = resources.files("ggseg") / "data" / atlas
     return {entry.name: _svg_path(entry.read_text()) for entry in folder.iterdir() if entry.is_file()}
 
 

@@ -102,6 +102,13 @@ def test_names_of_no_atlas_fall_back_to_the_region_graph():
     assert [t.get_text() for t in ax.texts] == names
 
 
+def test_without_ggseg_atlas_names_get_the_graph_and_a_note(monkeypatch):
+    monkeypatch.setattr("jaxgen.plots.brain.find_spec", lambda name: None)
+    fig = brain_map(pd.Series([1.0, 2.0, 3.0], index=["lh_cuneus", "rh_cuneus", "Left-Hippocampus"]))
+    assert not _coloured(fig) and "need ggseg" in fig.get_supxlabel()
+    assert fig.axes[0].collections[0].get_offsets().shape == (3, 2)
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="unique"):
         brain_map(pd.Series([1.0, 2.0], index=["a", "a"]))
