@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ASEG", "DESIKAN_KILLIANY", "atlas_label", "desikan_killiany_labels"]
+__all__ = ["ASEG", "DESIKAN_KILLIANY", "MEASURES", "atlas_label", "desikan_killiany_labels"]
 
 # The 34 cortical regions of each hemisphere in ?h.aparc.stats (FreeSurfer 5.3 to 7), alphabetical.
 DESIKAN_KILLIANY = (
@@ -33,8 +33,8 @@ _ASEG_MIDLINE = ("3rd-Ventricle", "4th-Ventricle", "Brain-Stem", "CSF", "CC_Post
                  "CC_Central", "CC_Mid_Anterior", "CC_Anterior")
 ASEG = tuple(f"{side}-{s}" for side in ("Left", "Right") for s in _ASEG_PAIRED) + _ASEG_MIDLINE
 
-# The measure suffixes of aparcstats2table/asegstats2table columns (``--meas``).
-_MEASURES = ("thickness", "thicknessstd", "area", "volume", "meancurv", "gauscurv", "foldind", "curvind")
+# The measure suffix aparcstats2table adds to every column name (``--meas``).
+MEASURES = ("thickness", "thicknessstd", "area", "volume", "meancurv", "gauscurv", "foldind", "curvind")
 _SEPARATORS = re.compile(r"[-_. ]+")
 _HEMISPHERES = {"lh": "lh", "rh": "rh", "left": "lh", "right": "rh", "l": "lh", "r": "rh"}
 _CORTEX = frozenset(DESIKAN_KILLIANY)
@@ -52,7 +52,7 @@ def atlas_label(name: str) -> str | None:
     """The canonical atlas label of a region name (``lh_bankssts`` or ``Left-Hippocampus``), or None
     when the name is not one of the atlases' (case and the separators ``-_.`` do not matter)."""
     words = [w for w in _SEPARATORS.split(str(name).strip().lower()) if w]
-    if len(words) > 1 and words[-1] in _MEASURES:
+    if len(words) > 1 and words[-1] in MEASURES:
         words = words[:-1]
     if words[:1] == ["ctx"]:
         words = words[1:]
