@@ -1,7 +1,8 @@
-"""One picture of the demo's reports for the README: run ``jaxgen demo`` and tile the figures of its
-LMM and CCA reports with the top of the LMM report's SNP table.
+"""Pictures of the demo's reports for the README: run ``jaxgen demo`` and tile the figures of its
+LMM and CCA reports with the top of the LMM report's SNP table (``--out``), and their brain maps
+(``--brain-out``: the lead SNP's z and posterior effect, the canonical region weights).
 
-Usage: python benchmarks/report_picture.py [--out results/demo_report.png]
+Usage: python benchmarks/report_picture.py [--out results/demo_report.png] [--brain-out results/demo_brain.png]
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from plotting import headless_pyplot
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "demo_report.png"))
+    parser.add_argument("--brain-out", default=str(Path(__file__).parent / "results" / "demo_brain.png"))
     args = parser.parse_args()
     from jaxgen.cli.demo import run_demo
 
     folder = Path(tempfile.mkdtemp(prefix="jaxgen-demo-"))
     run_demo(folder, quiet=True)
     plt = headless_pyplot()
+    _brain_picture(plt, [folder / "lmm" / "brain.png", folder / "cca" / "brain.png"], args.brain_out)
     fig = plt.figure(figsize=(14, 11))
     panels = [("lmm/manhattan.png", (0, 0), 2), ("lmm/trace.png", (1, 0), 2), ("cca/cv.png", (2, 0), 2),
               ("cca/weights_regions.png", (3, 0), 1)]
@@ -35,13 +38,28 @@ def main() -> None:
     table = pd.read_csv(folder / "lmm" / "snp_tests.csv").head(8)[["snp", "p_value", "log10_p_cct", "log10_p_spatial"]]
     ax = fig.add_subplot(grid[3, 1])
     ax.set_axis_off()
-    ax.set_title("lmm/report.md: top SNPs (CCT over 16 regions)", fontsize=10)
-    cells = [[s, f"{p:.2e}", str(n)] for s, p, n in table.itertuples(index=False)]
-    ax.table(cells, colLabels=["SNP", "p-value", "regions"], loc="center").scale(1, 1.4)
+    ax.set_title("lmm/report.md: top SNPs (p-value: the omnibus test)", fontsize=10)
+    cells = [[s, f"{p:.2e}", f"{cct:.1f}", f"{spatial:.1f}"] for s, p, cct, spatial in table.itertuples(index=False)]
+    ax.table(cells, colLabels=["SNP", "p-value", "log10 p CCT", "log10 p spatial"], loc="center").scale(1, 1.4)
     fig.suptitle("jaxgen demo: the reports of `jaxgen lmm` (top) and `jaxgen cca` (bottom)", fontsize=13)
     fig.tight_layout()
     fig.savefig(args.out, dpi=90)
     print(f"wrote {args.out}")
+
+
+def _brain_picture(plt, images: list[Path], out: str) -> None:
+    """The reports' brain maps side by side, at one height."""
+    pictures = [plt.imread(path) for path in images]
+    aspects = [p.shape[1] / p.shape[0] for p in pictures]
+    fig, axes = plt.subplots(1, len(pictures), figsize=(8 * sum(aspects), 8.6), width_ratios=aspects)
+    for ax, picture, path in zip(axes, pictures, images):
+        ax.imshow(picture)
+        ax.set_axis_off()
+        ax.set_title(f"{path.parent.name}/{path.name}", fontsize=9, loc="left")
+    fig.suptitle("jaxgen demo: brain maps of the `jaxgen lmm` (left) and `jaxgen cca` (right) reports", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from jaxgen import cca
 from jaxgen.cli.common import add_run_options, device_scope
 from jaxgen.cli.inputs import add_input_options, bounded, genotype_files, genotype_selection, preflight
@@ -107,7 +109,8 @@ def run(args, echo=print) -> dict:
     with atomic_output_dir(args.out, args.overwrite) as folder, stopwatch.stage("outputs"):
         write_cca_outputs(best, folder, snp_ids=list(study.X.columns), regions=study.regions,
                           modalities=study.modalities, cv=result, permutation=permutation, inputs=log.lines,
-                          settings=settings, truth=truth)
+                          settings=settings, truth=truth,
+                          adjacency=None if study.Ly is None else np.diag(np.diag(study.Ly)) - study.Ly)
     test_corr = result.mean_test_corr[result.best_index]
     echo("held-out canonical correlation: " + ", ".join(f"{m} {r:.3f}" for m, r in zip(study.modalities, test_corr))
          + ("" if permutation is None else f"; permutation p = {permutation.p_value:.3g}"))

@@ -40,7 +40,7 @@ def run_demo(out: str | Path = "jaxgen-demo-out", *, seed: int = 0, quiet: bool 
     common = ["--seed", str(seed), "--platform", platform, "--overwrite"] + (["--quiet"] if quiet else [])
     study = out / "study"
     echo("== 1. jaxgen simulate ==")
-    run_command(["simulate", "--out", str(study), *common], echo)
+    run_command(["simulate", "--out", str(study), "--atlas-names", *common], echo)
     files = ["--bfile", str(study / "genotypes"), "--adjacency", str(study / "adjacency.csv"),
              "--truth", str(study / "truth.json")]
     echo("\n== 2. jaxgen lmm (spatial-correlated multitask LMM, Gibbs) ==")

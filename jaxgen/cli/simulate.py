@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="split the SNPs, in order, over chromosomes 1 … K (default 1)")
     parser.add_argument("--regions", type=bounded(int, 2), default=16, metavar="C",
                         help="brain regions on a lattice (default 16)")
+    parser.add_argument("--atlas-names", action="store_true",
+                        help="name the regions with Desikan–Killiany labels (lh_superiorfrontal, …; C ≤ 68), so that "
+                             "reports draw brain maps")
     parser.add_argument("--causal", type=bounded(int, 0), default=5, help="causal SNPs of the spatial LMM (default 5)")
     parser.add_argument("--rho", type=bounded(float, 0, 1, high_open=True), default=0.8,
                         help="spatial CAR correlation in [0, 1) (default 0.8)")
@@ -41,7 +44,8 @@ def run(args, echo=print) -> dict:
     if args.chromosomes > args.snps:
         raise ValueError(f"--chromosomes {args.chromosomes} exceeds --snps {args.snps}: each chromosome needs a SNP")
     study = simulate_study(args.seed, n=args.subjects, p=args.snps, c=args.regions, n_causal=args.causal,
-                           rho=args.rho, h2=args.h2, effect=args.effect, ccc=tuple(args.ccc))
+                           rho=args.rho, h2=args.h2, effect=args.effect, ccc=tuple(args.ccc),
+                           atlas_names=args.atlas_names)
     with atomic_output_dir(args.out, args.overwrite) as folder:
         written = write_study(study, folder, chromosomes=args.chromosomes)
     names = [p.name for p in written]

@@ -12,6 +12,8 @@ covariates.
 
 from __future__ import annotations
 
+from jaxgen.atlas import MEASURES
+
 __all__ = ["GLOBAL_MEASURES", "is_global_measure"]
 
 # Whole-brain measures of aseg.stats/brainvol.stats (FreeSurfer 5.3 to 7) and ?h.aparc.stats.
@@ -25,8 +27,6 @@ _WHOLE_BRAIN = (
 # Measures FreeSurfer also writes per hemisphere: lhCortexVol, rh_MeanThickness_thickness, …
 _PER_HEMISPHERE = ("CortexVol", "CorticalWhiteMatterVol", "CerebralWhiteMatterVol", "SurfaceHoles",
                    "MeanThickness", "WhiteSurfArea", "PialSurfArea", "NumVert")
-# The measure suffix aparcstats2table adds to every column name (``--meas``).
-_MEASURES = ("thickness", "thicknessstd", "area", "volume", "meancurv", "gauscurv", "foldind", "curvind")
 
 GLOBAL_MEASURES = frozenset(_WHOLE_BRAIN)
 _WHOLE_BRAIN_LOWER = {m.lower() for m in _WHOLE_BRAIN}
@@ -37,7 +37,7 @@ def is_global_measure(column: str) -> bool:
     """Whether a table column is a FreeSurfer whole-brain measure (case-insensitive), with or without a
     hemisphere prefix (``lh``, ``lh_``, ``lh.``) and a measure suffix (``_thickness`` …)."""
     name = str(column).strip()
-    for measure in _MEASURES:
+    for measure in MEASURES:
         if name.lower().endswith("_" + measure) and len(name) > len(measure) + 1:
             name = name[: -len(measure) - 1]
             break

@@ -11,7 +11,7 @@ import pandas as pd
 
 from jaxgen.cca import CVResult, PermutationResult
 from jaxgen.cca.estimator import CCAEstimator
-from jaxgen.plots import cv_curves, save_figure, weight_stems
+from jaxgen.plots import brain_map, cv_curves, save_figure, weight_stems
 from jaxgen.reports.markdown import markdown_table
 
 __all__ = ["write_cca_outputs"]
@@ -20,12 +20,12 @@ __all__ = ["write_cca_outputs"]
 def write_cca_outputs(estimator: CCAEstimator, folder: str | Path, *, snp_ids: Sequence[str],
                       regions: Sequence[str], modalities: Sequence[str], cv: CVResult | None = None,
                       permutation: PermutationResult | None = None, inputs: Sequence[str] = (),
-                      settings: dict | None = None, truth: dict | None = None) -> list[Path]:
+                      settings: dict | None = None, truth: dict | None = None, adjacency=None) -> list[Path]:
     """Write a fitted CCA ``estimator`` (and its CV and permutation test) into ``folder``.
 
     snp_ids (p,), regions (q,), modalities (K,) label U_ and V_; truth : optional
-    {"causal_snps": ids, "causal_regions": names} of a simulation, shaded in the weight plots.
-    Returns the paths written.
+    {"causal_snps": ids, "causal_regions": names} of a simulation, shaded in the weight plots;
+    adjacency : (q, q) region graph, drawn when the regions are not an atlas's. Returns the paths written.
     """
     folder = Path(folder)
     U = pd.DataFrame(estimator.U_, index=pd.Index(snp_ids, name="snp"), columns=list(modalities))
@@ -44,7 +44,8 @@ def write_cca_outputs(estimator: CCAEstimator, folder: str | Path, *, snp_ids: S
     figures = {"weights_snps.png": weight_stems(U.to_numpy(), list(snp_ids), tasks=modalities, what="SNP",
                                                 truth=_flags(snp_ids, truth.get("causal_snps"))),
                "weights_regions.png": weight_stems(V.to_numpy(), list(regions), tasks=modalities, what="region",
-                                                   truth=_flags(regions, truth.get("causal_regions")))}
+                                                   truth=_flags(regions, truth.get("causal_regions"))),
+               "brain.png": brain_map(V, title="canonical region weights V", symmetric=True, adjacency=adjacency)}
     if cv is not None:
         figures["cv.png"] = cv_curves(cv.table(), estimator._hyper_names, tasks=modalities)
     written += [save_figure(figure, folder / name) for name, figure in figures.items()]
@@ -100,6 +101,7 @@ def _report(estimator, U, V, correlations, cv, permutation, inputs, settings, tr
               markdown_table(top_snps, index=True), "", "![SNP weights](weights_snps.png)", "",
               "Top regions:", "", markdown_table(top_regions, index=True), "",
               "![region weights](weights_regions.png)", "",
+              "The region weights of each modality on the brain:", "", "![region weights on the brain](brain.png)", "",
               "## Files", "", "- `weights_snps.csv`, `weights_regions.csv`: U and V (standardized features)",
               "- `correlations.csv`, `summary.json`" + (", `cv.csv` (every setting)" if cv is not None else ""), ""]
     return "\n".join(lines)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from jaxgen.lmm import LMMResult
-from jaxgen.plots import association_heatmap, manhattan, rank_plot, save_figure, trace_plot
+from jaxgen.plots import association_heatmap, brain_map, manhattan, rank_plot, save_figure, trace_plot
 from jaxgen.reports.markdown import markdown_table
 from jaxgen.runtime import Stopwatch
 
@@ -59,7 +60,8 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
     with stage("plots"):
         figures = {"manhattan.png": manhattan(snp_tests, snps, alpha=alpha, highlight=causal_snps),
                    "heatmap.png": association_heatmap(associations),
-                   "trace.png": trace_plot(result.posterior, scalars)}
+                   "trace.png": trace_plot(result.posterior, scalars),
+                   "brain.png": _lead_snp_brain_map(result, associations, snp_tests["snp"].iloc[0])}
         if _chains(result) > 1:  # a rank plot compares chains
             figures["rank.png"] = rank_plot(result.posterior, scalars)
         written += [save_figure(figure, folder / name) for name, figure in figures.items()]
@@ -72,6 +74,13 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
 
 def _chains(result) -> int:
     return int(result.posterior["posterior"].sizes["chain"])
+
+
+def _lead_snp_brain_map(result, associations, snp: str):
+    """The SNP's per-region score z and posterior mean effect on the brain (or the region graph)."""
+    rows = associations[associations["snp"] == snp].set_index("qt")
+    profile = rows[["z", "mean"]].rename(columns={"z": "score z", "mean": "posterior mean effect"})
+    return brain_map(profile, title=f"lead SNP {snp}", symmetric=True, adjacency=np.asarray(result.data.adjacency))
 
 
 def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, settings, alpha, causal_snps,
@@ -112,6 +121,8 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
         + " A SNP in linkage disequilibrium with a causal one is significant too: read hits by locus.", "",
         markdown_table(top), "",
         "![Manhattan plot](manhattan.png)", "", "![association heatmap](heatmap.png)", "",
+        f"The lead SNP {snp_tests['snp'].iloc[0]} region by region: its score-test z against the null model and "
+        "its posterior mean effect (per sd of dosage).", "", "![brain map of the lead SNP](brain.png)", "",
         "## Files", "",
         "- `posterior.nc`: the posterior draws (ArviZ DataTree, netCDF); `diagnostics.csv`: R-hat, ESS, MCSE",
         "- `associations.csv`: one row per (SNP, region); `snp_tests.csv`: one row per SNP", "",

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jaxgen.plots import genome_manhattan, qq_plot, save_figure
+from jaxgen.plots import brain_map, genome_manhattan, qq_plot, save_figure
 from jaxgen.reports.lmm import TEST_TEXT
 from jaxgen.reports.markdown import markdown_table
 from jaxgen.scan import FineMap, ScanResult, genomic_control, sumstats_table
@@ -18,6 +18,7 @@ from jaxgen.scan import FineMap, ScanResult, genomic_control, sumstats_table
 __all__ = ["finemap_section", "write_finemap", "write_scan_outputs", "write_scan_tables"]
 
 _PROFILE_REGIONS = 5  # regions listed per lead SNP in the report
+_BRAIN_MAP_LEADS = 3  # lead SNPs drawn region by region (brain.png)
 
 
 def write_scan_outputs(result: ScanResult, loci: pd.DataFrame, folder: str | Path, *, tests: list[str],
@@ -33,6 +34,7 @@ def write_scan_outputs(result: ScanResult, loci: pd.DataFrame, folder: str | Pat
                "settings": {k: str(v) if not isinstance(v, (int, float)) else v for k, v in (settings or {}).items()},
                "null_models": _null_model_rows(result), "seconds": result.seconds,
                "lead_profiles": {snp: _profile(result, snp) for snp in loci["SNP"]},
+               "lead_z": _lead_z(result, loci),
                "finemap": None if finemap is None else finemap.settings}
     return write_scan_tables(sumstats_table(result.sumstats, tests), loci, summary, folder, finemap)
 
@@ -44,8 +46,8 @@ def write_scan_tables(table: pd.DataFrame, loci: pd.DataFrame, summary: dict, fo
     table : the ``sumstats.tsv.gz`` columns (:func:`jaxgen.scan.sumstats_table`); loci : clumped loci;
     summary : what the report says beyond the tables, saved as ``scan.json`` (what ``jaxgen scan merge``
     reads back): tests, line, regions, inputs, settings, null_models (one row per null model),
-    seconds (kinship, null, tests), lead_profiles (index SNP → its regions of largest |z|), finemap (its
-    settings or None). λ_GC and the plots are computed from ``table``.
+    seconds (kinship, null, tests), lead_profiles (index SNP → its regions of largest |z|), lead_z (the
+    first lead SNPs' per-region z, drawn in brain.png), finemap (its settings or None). λ_GC and the plots are computed from ``table``.
     """
     folder = Path(folder)
     tests, line = summary["tests"], summary["line"]
@@ -58,6 +60,9 @@ def write_scan_tables(table: pd.DataFrame, loci: pd.DataFrame, summary: dict, fo
     lambdas = {test: genomic_control(p) for test, p in p_values.items()}
     figures = {"manhattan.png": genome_manhattan(table, line=line, title=f"{tests[0]} test, {len(table)} SNPs"),
                "qq.png": qq_plot(p_values, lambdas)}
+    if summary["lead_z"]:
+        figures["brain.png"] = brain_map(pd.DataFrame(summary["lead_z"]), title="per-region z of the lead SNPs",
+                                         symmetric=True)
     written += [save_figure(figure, folder / name) for name, figure in figures.items()]
     report = _report(summary, table, loci, lambdas)
     if finemap is not None:
@@ -105,6 +110,8 @@ def _report(summary, table, loci, lambdas) -> str:
         sections += [markdown_table(shown), "",
                      f"`regions`: the {_PROFILE_REGIONS} regions with the largest |z| of the lead SNP's per-region "
                      "score tests (which regions drive it). `lead_snps.txt` feeds `jaxgen lmm --snps`."]
+        if summary["lead_z"]:
+            sections += ["", "![per-region z of the lead SNPs](brain.png)"]
     return "\n".join(sections) + "\n"
 
 
@@ -136,6 +143,13 @@ def finemap_section(finemap: FineMap, top_regions: int = _PROFILE_REGIONS) -> st
         "(per sd of dosage, in QT sd units); `finemap/snps.csv` has every SNP with the posterior SNP test, "
         "`finemap/regions.csv` every (SNP, region) with mean, sd, 95% credible interval, R-hat and ESS.", "",
         markdown_table(pd.DataFrame(rows))])
+
+
+def _lead_z(result: ScanResult, loci: pd.DataFrame) -> dict:
+    """{lead SNP: {region: z}} for at most _BRAIN_MAP_LEADS of the first loci with a kept profile."""
+    profiles = result.profiles[~result.profiles.index.duplicated()]
+    leads = [snp for snp in loci["SNP"].head(_BRAIN_MAP_LEADS) if snp in profiles.index]
+    return {snp: {region: float(z) for region, z in profiles.loc[snp].items()} for snp in leads}
 
 
 def _profile(result: ScanResult, snp: str) -> str:

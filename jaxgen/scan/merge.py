@@ -151,6 +151,7 @@ def _merged_summary(jobs: list[ScanFolder]) -> dict:
         "null_models": [{"scan": job.path.name, **row} for job in jobs for row in job.summary["null_models"]],
         "seconds": {stage: sum(job.summary["seconds"][stage] for job in jobs) for stage in first["seconds"]},
         "lead_profiles": {snp: text for job in jobs for snp, text in job.summary["lead_profiles"].items()},
+        "lead_z": dict(list({snp: z for job in jobs for snp, z in job.summary["lead_z"].items()}.items())[:3]),
         "finemap": next((job.summary["finemap"] for job in jobs if job.finemap is not None), None),
     }
 

@@ -45,7 +45,7 @@ def test_lmm_through_files_equals_the_array_api(study, tmp_path):
     out = tmp_path / "lmm"
     assert main(_lmm_args(study, out)) == 0
     assert {"posterior.nc", "associations.csv", "snp_tests.csv", "diagnostics.csv", "report.md", "heatmap.png",
-            "manhattan.png", "trace.png", "rank.png"} <= {p.name for p in out.iterdir()}
+            "manhattan.png", "trace.png", "rank.png", "brain.png"} <= {p.name for p in out.iterdir()}
     d = simulate_study(STUDY["seed"], n=STUDY["n"], p=STUDY["p"], c=STUDY["c"], ccc=STUDY["ccc"]).lmm
     direct = lmm.fit(standardize_columns(d.Y)[0], d.X, d.adjacency, covariates=d.covariates, kinship=d.kinship,
                      num_chains=2, num_warmup=150, num_samples=300, seed=5, progress=False,
@@ -77,7 +77,7 @@ def test_cca_through_files_equals_the_array_api(study, tmp_path):
     correlations = pd.read_csv(out / "correlations.csv")
     np.testing.assert_allclose(correlations["cv_test_corr"], result.mean_test_corr[result.best_index], atol=1e-12)
     assert correlations["permutation_p"].between(1 / 21, 1).all()
-    assert {"cv.png", "weights_snps.png", "weights_regions.png", "summary.json", "report.md"} <= {
+    assert {"cv.png", "weights_snps.png", "weights_regions.png", "brain.png", "summary.json", "report.md"} <= {
         p.name for p in out.iterdir()}
 
 
@@ -194,7 +194,9 @@ def test_demo_recovers_the_simulated_truth_through_files(tmp_path, capsys):
     assert corr[0] > 0.8 and corr[0] > corr[1] > corr[2]
     assert summary["cca_auc_snps"] > 0.9 and summary["cca_auc_regions"] > 0.9
     assert summary["cca"]["p_value"] < 0.05
-    assert (tmp_path / "demo" / "lmm" / "report.md").exists() and (tmp_path / "demo" / "cca" / "report.md").exists()
+    assert summary["cca"]["regions"][:3] == ["lh_superiorfrontal", "rh_superiorfrontal", "lh_caudalmiddlefrontal"]
+    for command in ("lmm", "cca"):  # the Desikan–Killiany names put a brain map in both reports
+        assert "(brain.png)" in (tmp_path / "demo" / command / "report.md").read_text()
 
 
 def test_snp_range_selection(study, tmp_path):

@@ -31,7 +31,7 @@ def test_scan_writes_sumstats_loci_plots_and_report_equal_to_the_api(study, tmp_
     out = tmp_path / "scan"
     assert main(_scan_args(study, out, "--test", "spatial,omnibus", "--per-region")) == 0
     assert {"sumstats.tsv.gz", "per_region.tsv.gz", "loci.csv", "lead_snps.txt", "manhattan.png", "qq.png",
-            "report.md", "scan.json"} == {p.name for p in out.iterdir()}
+            "brain.png", "report.md", "scan.json"} == {p.name for p in out.iterdir()}
     per_region = pd.read_csv(out / "per_region.tsv.gz", sep="\t")
     assert len(per_region) == 150 * 4 and list(per_region.columns) == ["SNP", "REGION", "BETA", "SE", "Z"]
     np.testing.assert_allclose(per_region["BETA"] / per_region["SE"], per_region["Z"], rtol=1e-4, atol=1e-6)
@@ -50,6 +50,7 @@ def test_scan_writes_sumstats_loci_plots_and_report_equal_to_the_api(study, tmp_
     assert (out / "lead_snps.txt").read_text().split() == loci["SNP"].tolist()
     report = (out / "report.md").read_text()
     assert "λ_GC" in report and "LOCO, chromosome 3" in report and loci["SNP"].iloc[0] in report
+    assert "![per-region z of the lead SNPs](brain.png)" in report
 
 
 def test_lead_snps_feed_lmm_snps(study, tmp_path):
