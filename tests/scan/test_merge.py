@@ -38,7 +38,7 @@ def test_merged_chromosome_jobs_equal_one_genome_wide_job(scans, tmp_path):
     out = tmp_path / "merged"
     assert main(["scan", "merge", str(scans["2"]), str(scans["1"]), "--out", str(out), "--quiet"]) == 0
     assert {"sumstats.tsv.gz", "per_region.tsv.gz", "loci.csv", "lead_snps.txt", "scan.json", "manhattan.png",
-            "qq.png", "report.md"} == {p.name for p in out.iterdir()}
+            "qq.png", "brain.png", "report.md"} == {p.name for p in out.iterdir()}
     merged, whole = _sumstats(out), _sumstats(scans["whole"])
     assert merged["CHR"].tolist() == ["1"] * 50 + ["2"] * 50  # chromosome order, whatever the folders' order
     # LOCO: a chromosome's SNPs meet the same kinship (the GRM sums are read in fixed blocks), the same null
