@@ -1,4 +1,5 @@
-"""Reading a user's files: PLINK genotypes, QT and covariate tables, graphs; aligned studies; atomic outputs.
+"""Reading a user's files: PLINK genotypes, QT and covariate tables, graphs, gene files; aligned studies; atomic
+outputs.
 
 Every reader raises :class:`InputError` (a ValueError) naming the file and the problem, and logs
 what it read and dropped into a :class:`ReadLog`.
@@ -6,6 +7,7 @@ what it read and dropped into a :class:`ReadLog`.
 
 from jaxgen.io.align import align_subjects
 from jaxgen.io.errors import InputError
+from jaxgen.io.genes import GeneFile, gene_sets, read_gene_file
 from jaxgen.io.graphs import read_adjacency, read_kinship
 from jaxgen.io.log import ReadLog
 from jaxgen.io.output import atomic_output_dir, check_output_dir
@@ -13,7 +15,7 @@ from jaxgen.io.plink import Genotypes, PlinkFileset, read_plink, write_plink
 from jaxgen.io.study import CCAStudy, LMMStudy, ScanStudy, load_cca_study, load_lmm_study, load_scan_study
 from jaxgen.io.tables import read_covariates, read_qt_table, read_table
 
-__all__ = ["CCAStudy", "Genotypes", "InputError", "LMMStudy", "PlinkFileset", "ReadLog", "ScanStudy", "align_subjects",
-           "atomic_output_dir", "check_output_dir", "load_cca_study", "load_lmm_study", "load_scan_study",
-           "read_adjacency", "read_covariates", "read_kinship", "read_plink", "read_qt_table", "read_table",
-           "write_plink"]
+__all__ = ["CCAStudy", "GeneFile", "Genotypes", "InputError", "LMMStudy", "PlinkFileset", "ReadLog", "ScanStudy",
+           "align_subjects", "atomic_output_dir", "check_output_dir", "gene_sets", "load_cca_study", "load_lmm_study",
+           "load_scan_study", "read_adjacency", "read_covariates", "read_gene_file", "read_kinship", "read_plink",
+           "read_qt_table", "read_table", "write_plink"]

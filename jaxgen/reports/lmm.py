@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -11,7 +12,7 @@ from jaxgen.plots import association_heatmap, manhattan, rank_plot, save_figure,
 from jaxgen.reports.markdown import markdown_table
 from jaxgen.runtime import Stopwatch
 
-__all__ = ["write_lmm_outputs"]
+__all__ = ["gene_tests_table", "write_lmm_outputs"]
 
 TEST_TEXT = {
     "omnibus": "Each SNP is tested against the null model by marginal score tests; its p-value is the exact "
@@ -32,14 +33,16 @@ SCALARS = ("rho", "h2", "sigma2")
 
 def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFrame | None = None,
                       inputs: list[str] = (), settings: dict | None = None, alpha: float = 0.05,
-                      causal_snps=(), test: str = "omnibus", stopwatch: Stopwatch | None = None) -> list[Path]:
+                      causal_snps=(), test: str = "omnibus", stopwatch: Stopwatch | None = None,
+                      gene_sets: Mapping[str, Sequence[str]] | None = None) -> list[Path]:
     """Write everything about ``result`` into ``folder``; returns the paths written.
 
     snps : SNP table (chromosome, position, maf) for the Manhattan plot and the top-SNP table;
     inputs : lines describing what was read; settings : the run's options; alpha : family-wise level of
     the Bonferroni line; causal_snps : SNP ids to mark (a simulation's truth); test : the SNP-level test
     of ``snp_tests.csv`` (see :meth:`LMMResult.snp_tests`); stopwatch : times each stage (posterior,
-    SNP tests, diagnostics, tables, plots, report) when given.
+    SNP tests, diagnostics, tables, plots, report) when given; gene_sets : {gene: analysed SNP ids} for
+    ``gene_tests.csv`` and the report's gene section (:func:`gene_tests_table`).
     """
     folder = Path(folder)
     stage = (stopwatch or Stopwatch()).stage
@@ -55,6 +58,13 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
         for name, table in (("associations", associations), ("snp_tests", snp_tests), ("diagnostics", diagnostics)):
             table.to_csv(folder / f"{name}.csv", index=name == "diagnostics", index_label="parameter")
             written.append(folder / f"{name}.csv")
+    sections = []                                                     # extra report lines
+    if gene_sets:
+        with stage("gene tests"):
+            genes = gene_tests_table(result, gene_sets, test)
+            genes.to_csv(folder / "gene_tests.csv", index=False)
+            written.append(folder / "gene_tests.csv")
+            sections += _gene_section(genes, test, alpha)
     scalars = [v for v in SCALARS if v in result.draws]
     with stage("plots"):
         figures = {"manhattan.png": manhattan(snp_tests, snps, alpha=alpha, highlight=causal_snps),
@@ -64,13 +74,13 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
         written += [save_figure(figure, folder / name) for name, figure in figures.items()]
     with stage("report"):
         report = _report(result, associations, snp_tests, diagnostics.loc[scalars], snps, inputs, settings or {},
-                         alpha, causal_snps, test)
+                         alpha, causal_snps, test, sections)
         (folder / "report.md").write_text(report)
     return written + [folder / "report.md"]
 
 
 def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, settings, alpha, causal_snps,
-            test) -> str:
+            test, sections=()) -> str:
     n_snps, n_pairs = len(snp_tests), len(associations)
     threshold = alpha / n_snps
     hits = snp_tests[snp_tests["p_value"] < threshold]
@@ -105,8 +115,35 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
         + " A SNP in linkage disequilibrium with a causal one is significant too: read hits by locus.", "",
         markdown_table(top), "",
         "![Manhattan plot](manhattan.png)", "", "![association heatmap](heatmap.png)", "",
+        *sections,
         "## Files", "",
         "- `posterior.nc`: the posterior draws (ArviZ DataTree, netCDF); `diagnostics.csv`: R-hat, ESS, MCSE",
         "- `associations.csv`: one row per (SNP, region); `snp_tests.csv`: one row per SNP", "",
     ]
     return "\n".join(lines)
+
+
+def gene_tests_table(result: LMMResult, gene_sets: Mapping[str, Sequence[str]], test: str) -> pd.DataFrame:
+    """One row per gene, smallest p first: ``gene``, ``n_snps``, ``snps`` (its SNP ids, ';'-separated),
+    then the columns of :meth:`LMMResult.set_tests` for ``test`` (``p_value``, ``log10_p``, …)."""
+    table = result.set_tests(gene_sets, test=test).rename(columns={"set": "gene"}).drop(columns="n_snps",
+                                                                                      errors="ignore")
+    table.insert(1, "n_snps", [len(gene_sets[gene]) for gene in table["gene"]])
+    table.insert(2, "snps", [";".join(gene_sets[gene]) for gene in table["gene"]])
+    return table.sort_values("p_value", kind="stable", ignore_index=True)
+
+
+def _gene_section(genes: pd.DataFrame, test: str, alpha: float, shown: int = 15, snps_shown: int = 5) -> list[str]:
+    """The report's gene-test section (lines): what was combined, the Bonferroni hits and the top genes."""
+    threshold = alpha / len(genes)
+    hits = genes[genes["p_value"] < threshold]
+    top = genes.head(shown)[["gene", "n_snps", "snps", "p_value", "log10_p"]].copy()
+    top["snps"] = [";".join(s.split(";")[:snps_shown]) + (" …" if s.count(";") >= snps_shown else "")
+                   for s in top["snps"]]
+    top["significant"] = top["p_value"] < threshold
+    return [
+        "## Gene tests", "",
+        f"Each gene's p-value is the Cauchy combination of its SNPs' `{test}` p-values (a SNP in several genes "
+        f"counts in each; `gene_tests.csv` has every gene). {len(hits)} of {len(genes)} genes are significant at "
+        f"Bonferroni level {alpha} (p < {threshold:.3g}).", "",
+        markdown_table(top), ""]
