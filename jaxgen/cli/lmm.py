@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="family-wise level of the Bonferroni line (default 0.05)")
     parser.add_argument("--truth", metavar="FILE", help="truth.json of a simulated study: marks causal SNPs in plots")
     _add_gene_options(parser)
+    parser.add_argument("--compare-models", action="store_true",
+                        help="also fit rho = 0 and (with --kinship) no-kinship models with the same chains and draws, "
+                             "and rank the three by PSIS-LOO and WAIC (model_comparison.csv); Gibbs only")
     add_run_options(parser)
 
 
@@ -70,9 +73,24 @@ def _read_genes(args, log: ReadLog):
     return genes
 
 
+def _compare_models(args, result, stopwatch: Stopwatch, echo):
+    """--compare-models: the fit against the rho = 0 and no-kinship models, by PSIS-LOO (a table)."""
+    if not result.data.has_kinship:
+        echo("model comparison without --kinship: spatial against rho = 0 only")
+    with device_scope(args.platform), stopwatch.stage("model comparison"):
+        table = lmm.compare_models(result, num_warmup=args.warmup, thin=args.thin, seed=args.seed,
+                                   progress=not args.quiet)
+    echo("model comparison (PSIS-LOO, best first): " + ", ".join(
+        f"{model} {row.elpd_diff:+.1f} ± {row.dse:.1f}" for model, row in table.iterrows()))
+    return table
+
+
 def run(args, echo=print) -> dict:
     """Read, fit, write. Returns {"out", "n_significant", "top_snps"}."""
     truth = preflight(args, "lmm")
+    if args.compare_models and args.method != "gibbs":
+        raise ValueError(f"--compare-models refits by the Gibbs kernel (which alone can fix rho = 0); drop --method "
+                         f"{args.method} or --compare-models")
     log, stopwatch = ReadLog(echo), Stopwatch()
     with stopwatch.stage("reading"):
         genes = _read_genes(args, log)
@@ -98,6 +116,7 @@ def run(args, echo=print) -> dict:
     fitting = stopwatch.stages["fitting"]
     echo(f"{args.method} fit on {device.platform}: {fitting.seconds:.1f} s (compiling {fitting.compile_seconds:.1f} s, "
          f"running {fitting.seconds - fitting.compile_seconds:.1f} s)")
+    comparison = _compare_models(args, result, stopwatch, echo) if args.compare_models else None
     settings = {"method": args.method, "SNP test": args.test, "null model heritability": args.heritability,
                 "chains": args.chains, "warm-up": args.warmup, "samples": args.samples,
                 "thin": args.thin, "seed": args.seed, "device": str(device), "covariates": ", ".join(study.covariates)}
@@ -105,7 +124,7 @@ def run(args, echo=print) -> dict:
     with atomic_output_dir(args.out, args.overwrite) as folder:
         write_lmm_outputs(result, folder, snps=study.genotypes.snps, inputs=log.lines, settings=settings,
                           alpha=args.alpha, causal_snps=causal, test=args.test, stopwatch=stopwatch,
-                          gene_sets=sets)
+                          gene_sets=sets, comparison=comparison)
     snp_tests = pd.read_csv(Path(args.out) / "snp_tests.csv")  # sorted by p; the gate's warning was given once
     hits = snp_tests[snp_tests["p_value"] < args.alpha / len(snp_tests)]
     echo(f"{len(hits)} SNPs significant at Bonferroni {args.alpha}: {', '.join(hits['snp'].head(10))}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from typing import Sequence
 
 import arviz as az
@@ -78,7 +79,9 @@ def compare_models(result: LMMResult, models: Sequence[str] | None = None, *, nu
         _check_model(result, model)
     fits = {model: refit_as(result, model, num_warmup=num_warmup, thin=thin, seed=seed, progress=progress)
             for model in models}
-    table = az.compare({model: fit.posterior for model, fit in fits.items()}, round_to="none")
+    with warnings.catch_warnings():  # once per model and unnamed; the table's diag_elpd says which model and how many
+        warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
+        table = az.compare({model: fit.posterior for model, fit in fits.items()}, round_to="none")
     information = pd.DataFrame({model: waic(fit.log_likelihood) for model, fit in fits.items()}).T
     table = table.join(information)
     table.index.name = "model"

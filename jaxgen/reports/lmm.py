@@ -34,7 +34,8 @@ SCALARS = ("rho", "h2", "sigma2")
 def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFrame | None = None,
                       inputs: list[str] = (), settings: dict | None = None, alpha: float = 0.05,
                       causal_snps=(), test: str = "omnibus", stopwatch: Stopwatch | None = None,
-                      gene_sets: Mapping[str, Sequence[str]] | None = None) -> list[Path]:
+                      gene_sets: Mapping[str, Sequence[str]] | None = None,
+                      comparison: pd.DataFrame | None = None) -> list[Path]:
     """Write everything about ``result`` into ``folder``; returns the paths written.
 
     snps : SNP table (chromosome, position, maf) for the Manhattan plot and the top-SNP table;
@@ -42,7 +43,8 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
     the Bonferroni line; causal_snps : SNP ids to mark (a simulation's truth); test : the SNP-level test
     of ``snp_tests.csv`` (see :meth:`LMMResult.snp_tests`); stopwatch : times each stage (posterior,
     SNP tests, diagnostics, tables, plots, report) when given; gene_sets : {gene: analysed SNP ids} for
-    ``gene_tests.csv`` and the report's gene section (:func:`gene_tests_table`).
+    ``gene_tests.csv`` and the report's gene section (:func:`gene_tests_table`); comparison : the table of
+    :func:`jaxgen.lmm.compare_models`, for ``model_comparison.csv`` and the report's section on it.
     """
     folder = Path(folder)
     stage = (stopwatch or Stopwatch()).stage
@@ -65,6 +67,10 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
             genes.to_csv(folder / "gene_tests.csv", index=False)
             written.append(folder / "gene_tests.csv")
             sections += _gene_section(genes, test, alpha)
+    if comparison is not None:
+        comparison.to_csv(folder / "model_comparison.csv")
+        written.append(folder / "model_comparison.csv")
+        sections += _comparison_section(comparison)
     scalars = [v for v in SCALARS if v in result.draws]
     with stage("plots"):
         figures = {"manhattan.png": manhattan(snp_tests, snps, alpha=alpha, highlight=causal_snps),
@@ -147,3 +153,25 @@ def _gene_section(genes: pd.DataFrame, test: str, alpha: float, shown: int = 15,
         f"counts in each; `gene_tests.csv` has every gene). {len(hits)} of {len(genes)} genes are significant at "
         f"Bonferroni level {alpha} (p < {threshold:.3g}).", "",
         markdown_table(top), ""]
+
+
+def _comparison_section(comparison: pd.DataFrame) -> list[str]:
+    """The report's model-comparison section (lines): the PSIS-LOO ranking, WAIC, and what a row is."""
+    from jaxgen.lmm import MODELS
+
+    best, worst = comparison.index[0], comparison.index[-1]
+    clear = [model for model, row in comparison.iloc[1:].iterrows() if -row["elpd_diff"] > 2 * row["dse"]]
+    columns = ["elpd", "se", "elpd_diff", "dse", "p", "weight", "elpd_waic", "p_waic", "diag_elpd"]
+    table = comparison[columns].copy()
+    table.insert(0, "model", [f"{model}: {MODELS[model]}" for model in table.index])
+    return [
+        "## Model comparison", "",
+        f"Expected log predictive density by PSIS-LOO (ArviZ; WAIC alongside), the alternatives refitted with the "
+        f"same chains and draws. Best: {best}; "
+        + (f"clearly ahead (ELPD difference above twice its paired standard error) of {', '.join(clear)}."
+           if clear else f"no model is clearly behind it (every ELPD difference, down to {worst}'s, is within "
+                         "twice its standard error)."),
+        "A unit of LOO is a row of the kinship-rotated data (a subject without kinship, a kinship eigen-direction "
+        "with it), so with a kinship this is not exactly leave-one-subject-out. A `diag_elpd` warning (Pareto k) "
+        "means the estimate is unreliable.", "",
+        markdown_table(table.reset_index(drop=True)), ""]
