@@ -147,9 +147,11 @@ def _gene_section(genes: pd.DataFrame, test: str, alpha: float, shown: int = 15,
     top["snps"] = [";".join(s.split(";")[:snps_shown]) + (" …" if s.count(";") >= snps_shown else "")
                    for s in top["snps"]]
     top["significant"] = top["p_value"] < threshold
+    combined = ("its (SNP, region) pairs' posterior p-values that pass the convergence gate" if test == "posterior"
+                else f"its SNPs' `{test}` p-values")
     return [
         "## Gene tests", "",
-        f"Each gene's p-value is the Cauchy combination of its SNPs' `{test}` p-values (a SNP in several genes "
+        f"Each gene's p-value is the Cauchy combination of {combined} (a SNP in several genes "
         f"counts in each; `gene_tests.csv` has every gene). {len(hits)} of {len(genes)} genes are significant at "
         f"Bonferroni level {alpha} (p < {threshold:.3g}).", "",
         markdown_table(top), ""]
