@@ -65,13 +65,22 @@ class LMMResult:
     def posterior(self):
         """ArviZ DataTree with named dims and coords (snp ids, region names)."""
         if "posterior" not in self._cache:
-            self._cache["posterior"] = az.from_dict(
-                {"posterior": {k: np.asarray(v) for k, v in self.draws.items()},
-                 "log_likelihood": {"Y": self.log_likelihood}},
-                dims=_DIMS, coords={"snp": self.snp_ids, "qt": self.region_names,
-                                    "covariate": self.covariate_names},
-                attrs={"posterior": {"inference_method": self.method}})
+            self._cache["posterior"] = self._datatree({"log_likelihood": {"Y": self.log_likelihood}})
         return self._cache["posterior"]
+
+    def _draws(self):
+        """The ``posterior`` group alone (diagnostics need no log likelihood)."""
+        if "posterior" in self._cache:
+            return self._cache["posterior"]["posterior"]
+        if "draws" not in self._cache:
+            self._cache["draws"] = self._datatree({})["posterior"]
+        return self._cache["draws"]
+
+    def _datatree(self, groups: dict):
+        return az.from_dict({"posterior": {k: np.asarray(v) for k, v in self.draws.items()}, **groups},
+                            dims=_DIMS, coords={"snp": self.snp_ids, "qt": self.region_names,
+                                                "covariate": self.covariate_names},
+                            attrs={"posterior": {"inference_method": self.method}})
 
     @property
     def log_likelihood(self) -> np.ndarray:
@@ -90,7 +99,7 @@ class LMMResult:
         names = list(var_names or self.draws)
         for name in names:
             if name not in tables:
-                tables[name] = diagnostics_table(self.posterior["posterior"], [name])
+                tables[name] = diagnostics_table(self._draws(), [name])
         return pd.concat([tables[name] for name in names])
 
     def _gate_diagnostics(self):
