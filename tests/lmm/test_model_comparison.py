@@ -79,6 +79,10 @@ def test_loo_prefers_the_spatial_model_on_a_strongly_spatial_study(spatial_fit):
     loss = table.loc["independent"]
     assert loss["elpd_diff"] < -2 * loss["dse"] < 0
     assert table.loc["spatial", "elpd_waic"] - loss["elpd_waic"] > 2 * loss["dse"]
+    # no Pareto-k warning here, so WAIC and PSIS-LOO agree well within their standard errors
+    assert (table["diag_elpd"] == "").all()
+    np.testing.assert_allclose(table["elpd_waic"], table["elpd"], atol=0.05 * table["se"].min())
+    np.testing.assert_allclose(table["p_waic"], table["p"], rtol=0.05)
     independent = lmm.refit_as(spatial_fit, "independent", num_warmup=100, seed=3)
     assert np.all(np.asarray(independent.draws["rho"]) == 0.0)
     assert np.isclose(table.loc["independent", "elpd"] - table.loc["spatial", "elpd"], loss["elpd_diff"])
