@@ -6,7 +6,7 @@ from jaxgen.graphs.car import CARSpectrum, car_precision
 from jaxgen.graphs.kinship import genomic_relationship, kinship_eigen, relationship_from_sums, relationship_sums
 from jaxgen.graphs.laplacian import (adjacency_laplacian, column_correlation, correlation_laplacian, laplacian,
                                      ld_laplacian)
-from jaxgen.graphs.snp_groups import group_labels, ld_blocks
+from jaxgen.graphs.snp_groups import group_labels, ld_blocks, snps_in_ranges
 
 __all__ = [
     "CARSpectrum",
@@ -25,5 +25,6 @@ __all__ = [
     "relationship_from_sums",
     "relationship_sums",
     "ring_adjacency",
+    "snps_in_ranges",
     "validate_adjacency",
 ]

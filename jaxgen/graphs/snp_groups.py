@@ -1,10 +1,11 @@
-"""SNP groups for group-sparse penalties: LD blocks along the genome, or user labels (genes)."""
+"""SNP groups: LD blocks along the genome, user labels (genes) for group-sparse penalties, and the SNPs
+inside base-pair ranges (genes) for gene-level tests."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["group_labels", "ld_blocks"]
+__all__ = ["group_labels", "ld_blocks", "snps_in_ranges"]
 
 
 def ld_blocks(genotypes, r2_min: float = 0.1) -> np.ndarray:
@@ -29,3 +30,26 @@ def group_labels(labels, p: int) -> np.ndarray:
     _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
     order = np.argsort(np.argsort(first))
     return order[inverse]
+
+
+def snps_in_ranges(chromosomes, positions, range_chromosomes, starts, ends) -> list[np.ndarray]:
+    """The SNPs inside each base-pair range, both ends included.
+
+    chromosomes, positions : (p,) the SNPs' chromosome labels and positions; range_chromosomes, starts,
+    ends : (r,) the ranges. Returns r index arrays into the SNPs, each in increasing position order.
+    Sorting the SNPs once per chromosome makes each range two binary searches, O((p + r) log p).
+    """
+    chromosomes, positions = np.asarray(chromosomes).astype(str), np.asarray(positions)
+    by_chromosome = {}
+    for label in np.unique(chromosomes):
+        members = np.flatnonzero(chromosomes == label)
+        members = members[np.argsort(positions[members], kind="stable")]
+        by_chromosome[label] = (members, positions[members])
+    empty = (np.empty(0, int), np.empty(0, positions.dtype))
+    found = []
+    for label, start, end in zip(np.asarray(range_chromosomes).astype(str), starts, ends):
+        members, sorted_positions = by_chromosome.get(label, empty)
+        low = np.searchsorted(sorted_positions, start, side="left")
+        high = np.searchsorted(sorted_positions, end, side="right")
+        found.append(members[low:high])
+    return found

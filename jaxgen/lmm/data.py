@@ -15,7 +15,7 @@ the same d_i; the rows are ordered with the ones computed directly first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +26,7 @@ from jaxgen.data.standardize import standardize_columns
 from jaxgen.data.values import checked_matrix
 from jaxgen.graphs import CARSpectrum, kinship_eigen, validate_adjacency
 
-__all__ = ["LMMData", "prepare_data"]
+__all__ = ["LMMData", "prepare_data", "without_kinship"]
 
 
 @jax.tree_util.register_dataclass
@@ -138,6 +138,21 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     else:
         rotation = None if np.array_equal(order, np.arange(n)) else np.eye(n)[order]
     return data, {"snp_mean": mean, "snp_sd": sd, "rotation": rotation}
+
+
+def without_kinship(data: LMMData) -> LMMData:
+    """The model without a population term (no h², every d_i = 1) on the same rotated rows.
+
+    Rotating iid rows by an orthogonal Uᵀ leaves them iid with the same law, so this is the model
+    fitted without a kinship, expressed in the kinship's basis: its pointwise log likelihood is over
+    the rows of ``data``, as the kinship model's is, and the two can be compared row by row. All rows
+    then share d = 1: one group whose gram is W̃ᵀ[W̃, Ỹ].
+    """
+    if not data.has_kinship:
+        return data
+    gram = jnp.matmul(data.W.T, jnp.concatenate([data.W, data.Y], axis=1), precision=jax.lax.Precision.HIGHEST)
+    return replace(data, kinship_eigenvalues=None, shared_grams=gram[None], shared_eigenvalues=jnp.ones(1, gram.dtype),
+                   n_direct=0)
 
 
 def shared_eigenvalue_groups(eigenvalues, *, max_groups: int = 32, rtol: float = 1e-9):

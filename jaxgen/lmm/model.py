@@ -24,7 +24,7 @@ from jaxgen.graphs.car import CARSpectrum
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.priors import Priors
 
-__all__ = ["MatrixNormalCAR", "car_quadratic", "spatial_lmm_model"]
+__all__ = ["MatrixNormalCAR", "car_quadratic", "observation_distribution", "spatial_lmm_model"]
 
 
 def car_quadratic(rows, row_weights, adjacency, degrees, rho):
@@ -63,6 +63,13 @@ class MatrixNormalCAR(dist.Distribution):
                 + 0.5 * rows * self.car.logdet(self.rho)
                 - 0.5 * quad / self.sigma2)
 
+    def row_log_prob(self, value):
+        """The log density of each row (rows,), a c-variate normal: the terms of :meth:`log_prob`."""
+        c = self.event_shape[1]
+        degree, adjacent = self.car.row_forms(self.car.rotate(value - self.loc))
+        return (-0.5 * c * jnp.log(2 * jnp.pi * self.sigma2 * self.row_scale) + 0.5 * self.car.logdet(self.rho)
+                - 0.5 * (degree - self.rho * adjacent) / (self.sigma2 * self.row_scale))
+
 
 def spatial_lmm_model(data: LMMData, priors: Priors = Priors()):
     """NumPyro model of the spatial multitask LMM (see the module docstring).
@@ -83,5 +90,11 @@ def spatial_lmm_model(data: LMMData, priors: Priors = Priors()):
 
     Gamma = numpyro.sample("Gamma", car_rows(jnp.zeros((m, c), dtype), jnp.full((m,), priors.gamma_variance, dtype)))
     B = numpyro.sample("B", car_rows(jnp.zeros((p, c), dtype), tau2))
+    numpyro.sample("Y", observation_distribution(data, Gamma, B, sigma2, h2, rho), obs=data.Y)
+
+
+def observation_distribution(data: LMMData, Gamma, B, sigma2, h2, rho) -> MatrixNormalCAR:
+    """The law of the rotated rows given the parameters: ỹ_i ~ N(Γᵀc̃_i + Bᵀx̃_i, σ² d_i(h²) Q(ρ)⁻¹)."""
+    m = data.n_covariates
     mean = data.W[:, :m] @ Gamma + data.W[:, m:] @ B
-    numpyro.sample("Y", car_rows(mean, data.row_scales(h2)), obs=data.Y)
+    return MatrixNormalCAR(mean, data.row_scales(h2), sigma2, rho, data.adjacency, data.car)

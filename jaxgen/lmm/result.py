@@ -16,6 +16,7 @@ from jaxgen.lmm.association import conditional_scores, two_sided_log_pvalue
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.diagnostics import diagnostics_table
+from jaxgen.lmm.likelihood import pointwise_log_likelihood
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.scores import TESTS, ScoreTests, score_tests
 from jaxgen.stats import cct_log
@@ -25,7 +26,7 @@ __all__ = ["LMMResult", "ConvergenceGateWarning", "SNP_TESTS"]
 SNP_TESTS = (*TESTS, "posterior")
 _LOG10 = np.log(10)
 
-_DIMS = {"B": ["snp", "qt"], "Gamma": ["covariate", "qt"], "tau2": ["snp"]}
+_DIMS = {"B": ["snp", "qt"], "Gamma": ["covariate", "qt"], "tau2": ["snp"], "Y": ["row"]}
 
 
 class ConvergenceGateWarning(UserWarning):
@@ -38,7 +39,8 @@ class LMMResult:
 
     posterior : arviz DataTree; group ``posterior`` holds B (chain, draw, snp, qt), Gamma, tau2,
         sigma2, h2 (with kinship) and rho: the joint fit, the tool for effects (means, sds, credible
-        intervals, shrinkage across regions).
+        intervals, shrinkage across regions); group ``log_likelihood`` holds Y (chain, draw, row), the
+        pointwise log likelihood of the rotated rows for PSIS-LOO (:mod:`jaxgen.lmm.likelihood`).
     null_model : the null model (no SNPs) the SNP tests are computed against (:mod:`jaxgen.lmm.null`),
         fitted on first use with ``heritability``.
     method : "gibbs", "nuts" or "svi". rhat_max, ess_min : the convergence gate of ``test="posterior"``.
@@ -63,12 +65,31 @@ class LMMResult:
     def posterior(self):
         """ArviZ DataTree with named dims and coords (snp ids, region names)."""
         if "posterior" not in self._cache:
-            self._cache["posterior"] = az.from_dict(
-                {"posterior": {k: np.asarray(v) for k, v in self.draws.items()}},
-                dims=_DIMS, coords={"snp": self.snp_ids, "qt": self.region_names,
-                                    "covariate": self.covariate_names},
-                attrs={"posterior": {"inference_method": self.method}})
+            self._cache["posterior"] = self._datatree({"log_likelihood": {"Y": self.log_likelihood}})
         return self._cache["posterior"]
+
+    def _draws(self):
+        """The ``posterior`` group alone (diagnostics need no log likelihood)."""
+        if "posterior" in self._cache:
+            return self._cache["posterior"]["posterior"]
+        if "draws" not in self._cache:
+            self._cache["draws"] = self._datatree({})["posterior"]
+        return self._cache["draws"]
+
+    def _datatree(self, groups: dict):
+        return az.from_dict({"posterior": {k: np.asarray(v) for k, v in self.draws.items()}, **groups},
+                            dims=_DIMS, coords={"snp": self.snp_ids, "qt": self.region_names,
+                                                "covariate": self.covariate_names},
+                            attrs={"posterior": {"inference_method": self.method}})
+
+    @property
+    def log_likelihood(self) -> np.ndarray:
+        """(chains, draws, n) log p(ỹ_i | draw) of every rotated row (:mod:`jaxgen.lmm.likelihood`: without
+        kinship the rows are the subjects; with kinship, the kinship eigen-directions)."""
+        if "log_likelihood" not in self._cache:
+            draws = {k: jnp.asarray(v) for k, v in self.draws.items()}
+            self._cache["log_likelihood"] = np.asarray(pointwise_log_likelihood(draws, self.data))
+        return self._cache["log_likelihood"]
 
     def diagnostics(self, var_names: Sequence[str] | None = None) -> pd.DataFrame:
         """Rank-normalized R-hat, bulk and tail ESS and MCSE per parameter element: ArviZ's
@@ -78,7 +99,7 @@ class LMMResult:
         names = list(var_names or self.draws)
         for name in names:
             if name not in tables:
-                tables[name] = diagnostics_table(self.posterior["posterior"], [name])
+                tables[name] = diagnostics_table(self._draws(), [name])
         return pd.concat([tables[name] for name in names])
 
     def _gate_diagnostics(self):

@@ -142,6 +142,16 @@ def lmm_reading(flag, name, *extra):
 PFILE, BGEN = lmm_reading("--pfile", "genotypes"), lmm_reading("--bgen", "genotypes.bgen")
 
 
+def write_genes(text):
+    def edit(folder):
+        (folder / "genes.csv").write_text(text)
+    return edit
+
+
+def lmm_genes(*extra):
+    return lambda folder, out: lmm_args(folder, out, "--genes", str(folder / "genes.csv"), *extra)
+
+
 def _truth_without_lmm(folder, out):
     (folder / "truth.json").write_text(json.dumps({"cca": {}}))
     return lmm_args(folder, out, "--truth", str(folder / "truth.json"))
@@ -314,6 +324,25 @@ CLI_CASES = [
     ("truth-without-section", None, _truth_without_lmm, 1, r"truth\.json: has no 'lmm' section"),
     ("covariates-from-qt-unknown", None, lmm_with("--covariates-from-qt", "eTIV"), 1,
      r"qt\.csv: --covariates-from-qt: no column eTIV in the QT table"),
+    # gene files (--genes) and model comparison
+    ("genes-missing-file", None, lmm_genes(), 1, r"genes\.csv: no such file"),
+    ("genes-reversed-range", write_genes("gene,chromosome,start,end\ngA,1,1000,3000\ngB,1,5000,4000\n"), lmm_genes(),
+     1, r"genes\.csv: line 3: gene gB starts at 5000, after its end 4000"),
+    ("genes-position-not-a-number", write_genes("gene,chr,start,end\ngA,1,1 000,3000\n"), lmm_genes(), 1,
+     r"genes\.csv: line 2: start '1 000' is not a base-pair position"),
+    ("genes-ragged-row", write_genes("snp,gene\nrs100000,gA\nrs100001\n"), lmm_genes(), 1,
+     r"genes\.csv: line 3 has 1 fields, the header 2"),
+    ("genes-neither-form", write_genes("rs100000,gA,x\n"), lmm_genes(), 1,
+     r"genes\.csv: line 1 has 3 fields: a gene file holds SNP → gene pairs \(snp, gene\) or gene ranges"),
+    ("genes-no-analysed-snp", write_genes("snp,gene\nrs1,gA\nrs2,gB\n"), lmm_genes(), 1,
+     r"genes\.csv: none of its 2 genes holds an analysed SNP"),
+    ("genes-window-with-pairs", write_genes("snp,gene\nrs100000,gA\n"), lmm_genes("--gene-window", "500"), 1,
+     r"genes\.csv: a gene window widens gene ranges, but this file maps SNPs to genes"),
+    ("genes-window-without-genes", None, lmm_with("--gene-window", "500"), 1,
+     r"--gene-window widens the gene ranges of --genes, and no --genes was given"),
+    ("genes-negative-window", None, lmm_with("--gene-window", "-1"), 2, r"argument --gene-window: must be >= 0, got -1"),
+    ("compare-models-with-nuts", None, lmm_with("--compare-models", "--method", "nuts"), 1,
+     r"--compare-models refits by the Gibbs kernel"),
     # memory
     ("memory-draws", None, lmm_with("--samples", "1000000000000"), 1,
      r"keeping 4 chains × 1000000000000 draws of \d+ values .* needs [\d.]+ [KMGT]iB but [\d.]+ [KMGT]iB are "
