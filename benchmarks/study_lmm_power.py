@@ -54,6 +54,7 @@ DESIGNS = [
     Design("families h²ₖ 0.1–0.6, Σg≠Σe, c=16, ρe=0.9 ρg=0.3", "own", "families", N, 16, (0.1, 0.6), 0.9, 0.3),
     Design("families h²=0.3, c=150, n=300, ρ=0.9", "own", "families", N, 150, (0.3, 0.3), 0.9),
     Design("ancestry groups + GRM, h²=0.3, c=16, ρ=0.9", "own", "structure", N, 16, (0.3, 0.3), 0.9),
+    Design("families h²=0.3, c=16, ρ=0.9 + global factor 30%", "own", "families", N, 16, (0.3, 0.3), 0.9, factor=0.3),
 ]
 
 

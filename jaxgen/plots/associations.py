@@ -33,8 +33,8 @@ def association_heatmap(associations: pd.DataFrame, *, max_snps: int = 60, title
 
 
 def manhattan(snp_tests: pd.DataFrame, snps: pd.DataFrame | None = None, *, alpha: float = 0.05,
-              highlight=(), title: str | None = None):
-    """Manhattan-style plot of SNP-level p-values (the Cauchy combination over regions).
+              highlight=(), title: str | None = None, test: str = "omnibus"):
+    """Manhattan-style plot of SNP-level p-values (of ``test``, named on the y axis).
 
     snp_tests : columns snp, p_value (from :meth:`LMMResult.snp_tests`); snps : optional SNP table
     with chromosome and position (from the genotypes) to place SNPs along the genome, else by order;
@@ -62,7 +62,7 @@ def manhattan(snp_tests: pd.DataFrame, snps: pd.DataFrame | None = None, *, alph
     ax.axhline(-np.log10(alpha / len(table)), color="#C44E52", ls="--", lw=1)
     ax.text(0, -np.log10(alpha / len(table)), f" Bonferroni α = {alpha}", va="bottom", fontsize=8, color="#C44E52")
     ax.set_xlabel("SNP (genome order)" if snps is not None else "SNP")
-    ax.set_ylabel("−log10 p (CCT over regions)")
+    ax.set_ylabel(f"−log10 p ({test} test)")
     ax.set_title((title or "SNP-level association")
                  + (f" ({untested} SNPs left out: no pair passed the convergence gate)" if untested else ""))
     ax.set_xlim(-1, len(table))

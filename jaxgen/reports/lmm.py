@@ -74,7 +74,7 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
         sections += _comparison_section(comparison)
     scalars = [v for v in SCALARS if v in result.draws]
     with stage("plots"):
-        figures = {"manhattan.png": manhattan(snp_tests, snps, alpha=alpha, highlight=causal_snps),
+        figures = {"manhattan.png": manhattan(snp_tests, snps, alpha=alpha, highlight=causal_snps, test=test),
                    "heatmap.png": association_heatmap(associations),
                    "trace.png": trace_plot(result.posterior, scalars),
                    "brain.png": _lead_snp_brain_map(result, associations, snp_tests["snp"].iloc[0])}
