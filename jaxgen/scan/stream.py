@@ -5,7 +5,8 @@ Per block of SNPs read from the genotype files (:meth:`jaxgen.io.genotype_source
 :func:`jaxgen.io.read_plink` does): the dosages of the analysed subjects are standardized (ddof = 1, as
 :func:`jaxgen.lmm.prepare_data` does), rotated by the kinship eigenvectors Uᵀ and passed through
 :func:`jaxgen.lmm.score_tests`, in one compiled function of a fixed block shape (the last block is padded
-by repeating its last SNP, whose copies are dropped). JAX dispatches a block's tests asynchronously, so
+by repeating its last SNP, whose copies are dropped), its SNP columns spread over the platform's
+devices when it has several (the block size is rounded up to a multiple of their number). JAX dispatches a block's tests asynchronously, so
 the next block is read from disk while they run. Memory is that of one block, the (n, n) rotation and,
 with LOCO, the per-chromosome GRM sums; the results kept are one row per SNP (plus the per-region z of
 SNPs with p below ``keep_profiles``).
@@ -24,6 +25,7 @@ from typing import Sequence
 
 import jax
 import jax.numpy as jnp
+from jax.sharding import NamedSharding, PartitionSpec
 import numpy as np
 import pandas as pd
 
@@ -32,7 +34,7 @@ from jaxgen.io.genotype_source import GenotypeSource, QCCounts
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.scores import TESTS, score_tests
-from jaxgen.runtime import require_memory
+from jaxgen.runtime import batch_mesh, require_memory
 from jaxgen.scan.kinship import GRM_BLOCK, ChromosomeRelationships
 
 __all__ = ["ScanResult", "scan", "subject_rows"]
@@ -181,6 +183,10 @@ class _Stream:
     """Streams SNP blocks through the tests and keeps their results (tables, qc, profiles)."""
 
     def __init__(self, fileset, rows, block_size, keep_profiles, meter, per_region, regions):
+        mesh = batch_mesh()
+        # the SNP columns of a block are spread over the platform's devices (a block is a multiple of their number)
+        self.columns = None if mesh.size == 1 else NamedSharding(mesh, PartitionSpec(None, "batch"))
+        block_size = -(-block_size // mesh.size) * mesh.size
         self.fileset, self.rows, self.block_size, self.meter = fileset, rows, block_size, meter
         self.per_region, self.regions = per_region, regions
         if per_region is not None:
@@ -217,6 +223,8 @@ class _Stream:
             return snps, None, None
         Z = (X[:, varies] - X[:, varies].mean(axis=0)) / sd[varies]
         padded = np.concatenate([Z, np.repeat(Z[:, -1:], self.block_size - Z.shape[1], axis=1)], axis=1)
+        if self.columns is not None:
+            padded = jax.device_put(padded, self.columns)
         return snps, _rotated_tests(null, rotation, padded), sd[varies]
 
     def _collect(self, snps, tests, sd) -> None:
