@@ -114,4 +114,4 @@ def test_two_devices_give_the_p_values_of_one(study, tmp_path):
     for folder in (one, two):
         with gzip.open(folder / "sumstats.tsv.gz", "rt") as handle:
             tables.append(pd.read_csv(handle, sep="\t", dtype={"CHR": str}))
-    pd.testing.assert_frame_equal(tables[0], tables[1], rtol=2e-4)  # float32 rounding of other kernels
+    pd.testing.assert_frame_equal(tables[0], tables[1], rtol=2e-4, atol=1e-5)  # float32 rounding of other kernels
