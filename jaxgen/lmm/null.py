@@ -73,6 +73,8 @@ class NullModel:
         used for both parts.
     car_misfit : how clearly the CAR misses the regions' correlation (:func:`car_misfit`, a z-score); above
         :data:`CAR_MISFIT_LIMIT` the spatial and burden tests use the empirical correlation.
+    burden_variance_ratio : κ, the whitened residuals' variance along the burden direction over the CAR
+        fit's (:func:`burden_variance_ratio`); the burden score is divided by √κ.
     kinship_eigenvalues : (n,) λ (ones without a kinship).
     inverse_variance : (n, c) 1 / v_ik; weighted_residual : (n, c) r_ik / v_ik with r the GLS residual.
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
@@ -90,6 +92,7 @@ class NullModel:
     empirical_genetic: jnp.ndarray
     empirical_residual: jnp.ndarray
     car_misfit: jnp.ndarray
+    burden_variance_ratio: jnp.ndarray
     kinship_eigenvalues: jnp.ndarray
     inverse_variance: jnp.ndarray
     weighted_residual: jnp.ndarray
@@ -169,6 +172,7 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
                   spatial_genetic=spatial_genetic, spatial_residual=spatial_residual,
                   empirical_genetic=pooled, empirical_residual=pooled,
                   car_misfit=np.asarray(car_misfit(pooled, implied, n - m)),
+                  burden_variance_ratio=np.asarray(burden_variance_ratio(pooled, implied)),
                   kinship_eigenvalues=np.ones(n) if lam is None else lam,
                   inverse_variance=1.0 / variance, weighted_residual=residual / variance,
                   covariates=C, information_inverse=np.linalg.inv(information) * sigma2[:, None, None],
@@ -341,6 +345,20 @@ def _implied_whitened_correlation(variance, lam, h2, sigma2, genetic_correlation
                + root.T @ root * residual_correlation * np.outer(residual_sd, residual_sd))
     scale = np.sqrt(np.diag(implied))
     return implied / np.outer(scale, scale)
+
+
+def burden_variance_ratio(sample, implied) -> float:
+    """κ = uᵀŜu / uᵀPu with u = P⁻¹1: the variance of the whitened residuals along the burden direction,
+    over the one the CAR fit implies (sample, implied (c, c) as in :func:`car_misfit`).
+
+    The burden direction is where the CAR noise varies most, and where a factor shared by every region
+    (or many SNPs' effects on every region) adds variance that no CAR captures; a misfit there, too
+    small for :func:`car_misfit` to see, inflates the burden test. Dividing the burden score by √κ
+    makes it Student's t with ν degrees of freedom when the CAR holds (κ ~ χ²_ν/ν), and right when the
+    CAR misses this one direction.
+    """
+    direction = np.linalg.solve(implied, np.ones(len(implied)))
+    return float(direction @ sample @ direction / (direction @ implied @ direction))
 
 
 def car_misfit(sample, implied, dof) -> float:

@@ -25,7 +25,9 @@ correlation. The tests:
   ν = n − m: exact for unrelated subjects and shared h²; undefined (NaN) when ν ≤ c;
 * ``burden``: b_j = 1ᵀΣ⁻¹z_j/√(1ᵀΣ⁻¹1) ~ N(0, 1) with the spatial Σ, the most powerful test of one
   effect shared by every region (the direction the whitened χ² is weakest in, since CAR noise varies
-  most along it);
+  most along it). That direction's variance is checked against the data: b_j/√κ ~ t_ν with κ the null
+  model's ``burden_variance_ratio`` (ν = n − m > c), so that variance the CAR misses along it (a factor
+  shared by every region) does not inflate the test;
 * a wrong CAR: when the null model finds that the CAR clearly misses the regions' correlation
   (``null.car_misfit`` > :data:`~jaxgen.lmm.null.CAR_MISFIT_LIMIT`, e.g. a global factor shared by every
   region), ``spatial`` is the empirical test and ``burden`` uses the empirical correlation (b² ~ F(1, ν)),
@@ -100,6 +102,7 @@ def score_tests(null: NullModel, X) -> ScoreTests:
     log_p_spatial = chi2_log_sf(spatial, c)
     log_p_burden = jnp.log(2.0) + log_ndtr(-jnp.abs(burden))
     if dof > c:
+        log_p_burden = f_log_sf(burden**2 / null.burden_variance_ratio, 1, dof)  # Student's t_ν of b/√κ
         empirical, empirical_burden = _whitened(z, weights, null, null.empirical_genetic, null.empirical_residual)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
         log_p_empirical = f_log_sf(held_out * (dof - c) / (c * (dof - 1)), c, dof - c)
