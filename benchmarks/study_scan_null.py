@@ -63,13 +63,14 @@ def parse_args(argv=None):
     parser.add_argument("--effect-r2", type=float, default=0.02)
     parser.add_argument("--bootstrap-block", type=int, default=500)
     parser.add_argument("--bootstraps", type=int, default=500)
+    parser.add_argument("--replicates", type=int, default=4, help="null phenotype replicates on the one genome")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="a small genome, to check the script")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "scan_null.json"))
     args = parser.parse_args(argv)
     if args.quick:
         args.families, args.chromosomes, args.snps_per_chromosome, args.regions = 50, 3, 2000, 4
-        args.causal, args.bootstraps = 6, 100
+        args.causal, args.bootstraps, args.replicates = 6, 100, 2
     return args
 
 
@@ -142,6 +143,24 @@ def calibration(p_values: np.ndarray, blocks, rng, bootstraps: int) -> dict:
     return out
 
 
+def over_replicates(null: dict) -> dict:
+    """Per analysis and test: λ_GC's mean over the phenotype replicates, their sd (the phenotype's share of the
+    Monte Carlo error, which the SNP bootstrap of one replicate does not see), the mean's SE, the mean rejection
+    rates, and whether the mean λ_GC lies in [0.98, 1.02]."""
+    out = {}
+    for name, replicates in null.items():
+        out[name] = {"replicates": len(replicates)}
+        for test in TESTS:
+            lam = np.array([r[test]["lambda_gc"] for r in replicates])
+            sd = float(lam.std(ddof=1)) if len(lam) > 1 else float("nan")
+            out[name][test] = {"lambda_gc_mean": float(lam.mean()), "lambda_gc_sd_over_replicates": sd,
+                               "lambda_gc_mean_se": sd / np.sqrt(len(lam)),
+                               **{f"type1_{a:g}_mean": float(np.mean([r[test][f"type1_{a:g}"] for r in replicates]))
+                                  for a in LEVELS},
+                               "lambda_in_target": bool(0.98 <= lam.mean() <= 1.02)}
+    return out
+
+
 def p_values(result, test: str) -> np.ndarray:
     return np.exp(result.sumstats[f"LOG_P_{test.upper()}"].to_numpy())
 
@@ -177,7 +196,7 @@ def main() -> None:
     Y = pd.DataFrame(null_qts(rng, K, A), index=subjects, columns=regions)
     Y_causal, causal = causal_effects(rng, X, Y.to_numpy(), chromosome, A, args.causal, args.effect_r2)
     Y_causal = pd.DataFrame(Y_causal, index=subjects, columns=regions)
-    results = {"design": {"subjects": n, "families": args.families, "family_size": FAMILY_SIZE,
+    results = {"design": {"subjects": n, "phenotype_replicates": args.replicates, "families": args.families, "family_size": FAMILY_SIZE,
                           "chromosomes": args.chromosomes, "snps": p, "ld_block": LD_BLOCK, "regions": args.regions,
                           "h2_range": list(H2_RANGE), "car_rho": RHO, "seed": args.seed,
                           "bootstrap_block_snps": args.bootstrap_block, "bootstraps": args.bootstraps,
@@ -191,14 +210,21 @@ def main() -> None:
         del X
         results["seconds"]["simulate_and_write"] = time.perf_counter() - started
         fileset = PlinkFileset.open(Path(folder) / "g")
-        for name, kinship in (("loco", "loco"), ("grm", "grm"), ("pedigree", K)):
-            result = scan(fileset, Y, A, kinship=kinship)
-            blocks = bootstrap_blocks(len(result.sumstats), args.bootstrap_block)
-            results["null"][name] = {"tested_snps": len(result.sumstats),
-                                     **{test: calibration(p_values(result, test), blocks, np.random.default_rng(1),
-                                                          args.bootstraps) for test in TESTS}}
-            results["seconds"][f"null_{name}"] = result.seconds
-            print(name, {t: round(results["null"][name][t]["lambda_gc"], 4) for t in TESTS}, flush=True)
+        for replicate in range(args.replicates):
+            Y_r = Y if replicate == 0 else pd.DataFrame(null_qts(np.random.default_rng([args.seed, replicate]), K, A),
+                                                        index=subjects, columns=regions)
+            for name, kinship in (("loco", "loco"), ("grm", "grm"), ("pedigree", K)):
+                if replicate and name == "grm":
+                    continue  # the GRM of every SNP on the first replicate only (time)
+                result = scan(fileset, Y_r, A, kinship=kinship)
+                blocks = bootstrap_blocks(len(result.sumstats), args.bootstrap_block)
+                results["null"].setdefault(name, []).append(
+                    {"replicate": replicate, "tested_snps": len(result.sumstats),
+                     **{test: calibration(p_values(result, test), blocks, np.random.default_rng(1), args.bootstraps)
+                        for test in TESTS}})
+                results["seconds"][f"null_{name}_{replicate}"] = result.seconds
+                print(name, replicate, {t: round(results["null"][name][-1][t]["lambda_gc"], 4) for t in TESTS}, flush=True)
+        results["null_over_replicates"] = over_replicates(results["null"])
         loco = scan(fileset, Y_causal, A, kinship="loco")
         grm = scan(fileset, Y_causal, A, kinship="grm")
         results["seconds"]["causal_loco"], results["seconds"]["causal_grm"] = loco.seconds, grm.seconds
