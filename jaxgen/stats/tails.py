@@ -94,7 +94,9 @@ def f_log_sf(statistic, df1, df2):
     log_x = jnp.where(f > 0, jnp.log(d2) - log_total, 0.0)
     log_one_minus_x = jnp.where(f > 0, jnp.log(d1) + jnp.log(jnp.where(f > 0, f, 1.0)) - log_total, -jnp.inf)
     p = betainc(d2 / 2, d1 / 2, d2 / (d2 + d1 * f))
-    return log_betainc_tail(p, d2 / 2, d1 / 2, log_x, log_one_minus_x)
+    # near p = 1 (a small statistic) x = d2/(d2 + d1 f) rounds to 1 in float32: take 1 − I_{1−x}(d1/2, d2/2)
+    below = betainc(d1 / 2, d2 / 2, d1 * f / (d2 + d1 * f))
+    return jnp.where(below < 0.5, jnp.log1p(-below), log_betainc_tail(p, d2 / 2, d1 / 2, log_x, log_one_minus_x))
 
 
 def log_betainc_tail(p, a, b, log_x, log_one_minus_x):
