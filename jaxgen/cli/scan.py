@@ -16,6 +16,7 @@ from jaxgen.data import standardize_columns
 from jaxgen.io import ReadLog, atomic_output_dir, load_scan_study
 from jaxgen.lmm.scores import TESTS
 from jaxgen.reports import write_scan_outputs
+from jaxgen.stats.tails import p_value
 
 __all__ = ["add_arguments", "run"]
 
@@ -109,7 +110,7 @@ def run(args, echo=print) -> dict:
                              chromosomes=None if args.chromosome is None else comma_list(args.chromosome),
                              block_size=args.block_size, heritability=args.heritability, per_region=per_region,
                              progress=not args.quiet, log=log)
-        sumstats = result.sumstats.assign(P=np.exp(result.sumstats[f"LOG_P_{primary.upper()}"]))
+        sumstats = result.sumstats.assign(P=p_value(result.sumstats[f"LOG_P_{primary.upper()}"]))
         loci = genome.clump(sumstats, genome.fileset_dosages(study.fileset, genome.subject_rows(study.fileset, study.Y.index)), p1=args.clump_p1,
                             p2=args.clump_p2, r2=args.clump_r2, kb=args.clump_kb)
         settings = {"tests": ", ".join(args.test), "kinship": args.kinship,

@@ -20,6 +20,7 @@ from jaxgen.lmm.likelihood import pointwise_log_likelihood
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.scores import TESTS, ScoreTests, score_tests
 from jaxgen.stats import cct_log
+from jaxgen.stats.tails import p_value
 
 __all__ = ["LMMResult", "ConvergenceGateWarning", "SNP_TESTS"]
 
@@ -151,7 +152,7 @@ class LMMResult:
             "mean": mean.ravel(), "sd": sd.ravel(), "q2.5": low.ravel(), "q97.5": high.ravel(),
             "effect_per_allele": (mean * per_allele).ravel(),
             "beta": (np.asarray(marginal.beta) * per_allele).ravel(), "se": (np.asarray(marginal.se) * per_allele).ravel(),
-            "z": np.asarray(marginal.z).ravel(), "p_value": np.exp(log_p).ravel(), "log10_p": (log_p / _LOG10).ravel(),
+            "z": np.asarray(marginal.z).ravel(), "p_value": p_value(log_p).ravel(), "log10_p": (log_p / _LOG10).ravel(),
             "posterior_z": z_conditional.ravel(), "posterior_log10_p": (conditional / _LOG10).ravel(),
             "rhat": rhat.ravel(), "ess_bulk": ess_bulk.ravel(), "ess_tail": ess_tail.ravel()})
         table["passed"] = (table["rhat"] <= self.rhat_max) & (table["ess_bulk"] >= self.ess_min)
@@ -175,7 +176,7 @@ class LMMResult:
             return self._combine_per_snp(table)
         tests = self.score_tests()
         log_p = np.asarray(tests.log_p_of(test))
-        table = pd.DataFrame({"snp": self.snp_ids, "p_value": np.exp(log_p), "log10_p": log_p / _LOG10})
+        table = pd.DataFrame({"snp": self.snp_ids, "p_value": p_value(log_p), "log10_p": log_p / _LOG10})
         for name in TESTS:
             table[f"log10_p_{name}"] = np.asarray(tests.log_p_of(name)) / _LOG10
         return table
@@ -196,7 +197,7 @@ class LMMResult:
         rows = []
         for name, members in sets.items():
             combined = float(cct_log(jnp.asarray(log_p.loc[list(members)].to_numpy()))) if len(members) else np.nan
-            rows.append((name, np.exp(combined), combined / _LOG10, len(members)))
+            rows.append((name, float(p_value(combined)), combined / _LOG10, len(members)))
         return pd.DataFrame(rows, columns=["set", "p_value", "log10_p", "n_snps"])
 
     @staticmethod
@@ -215,7 +216,7 @@ class LMMResult:
                                       axis=1), float)
         combined = np.where(n_used > 0, combined, np.nan)
         n_rows = np.bincount(rows, minlength=len(snps))
-        return pd.DataFrame({"snp": snps, "p_value": np.exp(combined), "log10_p": combined / _LOG10,
+        return pd.DataFrame({"snp": snps, "p_value": p_value(combined), "log10_p": combined / _LOG10,
                              "n_qts": n_used, "n_excluded": n_rows - n_used})
 
     @staticmethod
@@ -225,7 +226,7 @@ class LMMResult:
         if used.empty:
             return label, np.nan, np.nan, 0, len(rows)
         log_p = float(cct_log(jnp.asarray(_LOG10 * used["posterior_log10_p"].to_numpy())))
-        return label, float(np.exp(log_p)), log_p / _LOG10, len(used), len(rows) - len(used)
+        return label, float(p_value(log_p)), log_p / _LOG10, len(used), len(rows) - len(used)
 
     def _warn_excluded(self, table: pd.DataFrame):
         failed = table[~table["passed"]]

@@ -36,7 +36,8 @@ def manhattan(snp_tests: pd.DataFrame, snps: pd.DataFrame | None = None, *, alph
               highlight=(), title: str | None = None, test: str = "omnibus"):
     """Manhattan-style plot of SNP-level p-values (of ``test``, named on the y axis).
 
-    snp_tests : columns snp, p_value (from :meth:`LMMResult.snp_tests`); snps : optional SNP table
+    snp_tests : columns snp, p_value and (read first: it does not underflow) log10_p, from
+        :meth:`LMMResult.snp_tests`; snps : optional SNP table
     with chromosome and position (from the genotypes) to place SNPs along the genome, else by order;
     alpha : the Bonferroni line is drawn at alpha / #SNPs; highlight : SNP ids marked (e.g. truth).
     """
@@ -50,7 +51,8 @@ def manhattan(snp_tests: pd.DataFrame, snps: pd.DataFrame | None = None, *, alph
         table = table.merge(snps[["snp", "chromosome", "position"]], on="snp", how="left")
         order = np.lexsort((table["position"].to_numpy(), pd.to_numeric(table["chromosome"], errors="coerce")))
         table = table.iloc[order].reset_index(drop=True)
-    y = -np.log10(table["p_value"].clip(lower=1e-300))
+    y = (-table["log10_p"] if "log10_p" in table else -np.log10(table["p_value"].astype(float).clip(lower=1e-300)))
+    y = y.to_numpy(float)
     fig, ax = plt.subplots(figsize=(9, 3.6))
     colour = (pd.factorize(table["chromosome"])[0] % 2 if "chromosome" in table else np.zeros(len(table)))
     ax.scatter(np.arange(len(table)), y, c=np.where(colour, "#4C72B0", "#1f3b63"), s=14)

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from jaxgen.stats.tails import p_value
+
 __all__ = ["chromosome_order", "genomic_control", "sumstats_table"]
 
 _LN10 = np.log(10.0)
@@ -20,7 +22,7 @@ def sumstats_table(sumstats: pd.DataFrame, tests: list[str]) -> pd.DataFrame:
         log_p = sumstats[f"LOG_P_{test.upper()}"].to_numpy()
         names = ["P", "LOG10P"] if k == 0 else []
         for name in names + [f"P_{test.upper()}", f"LOG10P_{test.upper()}"]:
-            table[name] = np.exp(log_p) if name.startswith("P") else -log_p / _LN10
+            table[name] = p_value(log_p) if name.startswith("P") else -log_p / _LN10
     return table
 
 

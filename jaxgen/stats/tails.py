@@ -19,13 +19,20 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy.special import betainc, betaln, gammaincc, gammaln, ndtri
 
-__all__ = ["chi2_isf_log", "chi2_log_pdf", "chi2_log_sf", "f_log_sf", "log_betainc_tail"]
+__all__ = ["chi2_isf_log", "chi2_log_pdf", "chi2_log_sf", "f_log_sf", "log_betainc_tail", "p_value"]
 
 _CF_TERMS = 100
 _DIRECT_MIN = 1e-25
 _BETA_CF_TERMS = 40  # where the beta fraction is used (p < √tiny) it converges in < 10
+
+
+def p_value(log_p) -> np.ndarray:
+    """p-values (float64 NumPy, same shape) from natural-log p-values: exp in float32 would round every p below
+    1e-38 to 0 (a strong hit would read as p = 0 in a table, and tie with every other one)."""
+    return np.exp(np.asarray(log_p, dtype=np.float64))
 
 
 def chi2_log_sf(statistic, df):
