@@ -52,7 +52,8 @@ import numpy as np
 
 from jaxgen.lmm.data import LMMData
 
-__all__ = ["CAR_MISFIT_LIMIT", "NullModel", "car_misfit", "fit_null_model", "separable_loglik", "region_loglik"]
+__all__ = ["CAR_MISFIT_LIMIT", "NullModel", "car_misfit", "fit_null_model", "inverse_variance_factors", "separable_loglik",
+           "region_loglik"]
 
 H2_MAX = 1.0 - 1e-5  # d_i = h²λ_i + 1 − h² stays positive when the kinship is singular (GCTA/GEMMA bound alike)
 RHO_MAX = 0.999
@@ -77,6 +78,8 @@ class NullModel:
         fit's (:func:`burden_variance_ratio`); the burden score is divided by √κ.
     kinship_eigenvalues : (n,) λ (ones without a kinship).
     inverse_variance : (n, c) 1 / v_ik; weighted_residual : (n, c) r_ik / v_ik with r the GLS residual.
+    variance_basis, variance_loadings : (n, R), (c, R) with 1/v = basis · loadingsᵀ to rounding
+        (:func:`inverse_variance_factors`; R = c, loadings the identity, when no fewer factors do).
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
     gamma : (m, c) GLS covariate effects. loglik : the maximized (restricted) log-likelihood.
     heritability, method : how it was fitted; residual_dof : n − m, the degrees of freedom of the
@@ -96,6 +99,8 @@ class NullModel:
     kinship_eigenvalues: jnp.ndarray
     inverse_variance: jnp.ndarray
     weighted_residual: jnp.ndarray
+    variance_basis: jnp.ndarray
+    variance_loadings: jnp.ndarray
     covariates: jnp.ndarray
     information_inverse: jnp.ndarray
     gamma: jnp.ndarray
@@ -178,8 +183,36 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
                   covariates=C, information_inverse=np.linalg.inv(information) * sigma2[:, None, None],
                   gamma=gamma, loglik=np.asarray(loglik))
     dtype = data.Y.dtype
+    arrays["variance_basis"], arrays["variance_loadings"] = inverse_variance_factors(1.0 / variance, dtype)
     return NullModel(**{k: jnp.asarray(v, dtype) for k, v in arrays.items()}, heritability=heritability,
                      method=method, residual_dof=n - m)
+
+
+def inverse_variance_factors(inverse_variance: np.ndarray, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Few factors of 1/v: (basis (n, R), loadings (c, R)) with every entry of basis · loadingsᵀ within
+    4 ulps of ``dtype`` of 1/v_ik (relative), R the fewest singular vectors of 1/v (n, c) that reach it,
+    rounded up to a multiple of 4 with zero columns (fewer shapes to compile); (1/v, I) exactly when that is
+    c or more.
+
+    1/v_ik = 1/(σ²_k(h²_k λ_i + 1 − h²_k)) is a smooth function of λ_i for each h²_k, so its singular
+    values fall fast: R ≈ 2–16 in float32 for c = 68 (1 when h² is shared). The score tests' covariances
+    Σ_i x_i² (λ_i) w_ik w_il then cost O(n·R²) per SNP instead of O(n·c²).
+    """
+    n, c = inverse_variance.shape
+    tolerance = 4 * np.finfo(dtype).eps
+    U, S, Vt = np.linalg.svd(inverse_variance, full_matrices=False)
+    approximation = np.zeros_like(inverse_variance)
+    for rank in range(1, c):
+        approximation += np.outer(U[:, rank - 1] * S[rank - 1], Vt[rank - 1])
+        if np.max(np.abs(approximation - inverse_variance) / inverse_variance) <= tolerance:
+            padded = -(-rank // 4) * 4
+            if padded >= c:
+                break
+            basis = np.zeros((n, padded))
+            loadings = np.zeros((c, padded))
+            basis[:, :rank], loadings[:, :rank] = U[:, :rank] * S[:rank], Vt[:rank].T
+            return basis, loadings
+    return inverse_variance, np.eye(c)
 
 
 def region_loglik(h2, Y, C, lam, reml=True):

@@ -102,13 +102,17 @@ def score_tests(null: NullModel, X) -> ScoreTests:
     log_p_spatial = chi2_log_sf(spatial, c)
     log_p_burden = jnp.log(2.0) + log_ndtr(-jnp.abs(burden))
     if dof > c:
-        log_p_burden = f_log_sf(burden**2 / null.burden_variance_ratio, 1, dof)  # Student's t_ν of b/√κ
         empirical, empirical_burden = _whitened(z, weights, null, null.empirical_genetic, null.empirical_residual)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
-        log_p_empirical = f_log_sf(held_out * (dof - c) / (c * (dof - 1)), c, dof - c)
+        # three F tails in one call (each call site of the F tail costs seconds of compilation):
+        # Student's t_ν of b/√κ, Hotelling's law of the empirical test, and the empirical burden
+        log_p_burden, log_p_empirical, log_p_empirical_burden = _f_log_sf_stacked(
+            (burden**2 / null.burden_variance_ratio, 1, dof),
+            (held_out * (dof - c) / (c * (dof - 1)), c, dof - c),
+            (empirical_burden**2, 1, dof))
         car_fits = null.car_misfit <= CAR_MISFIT_LIMIT
         log_p_spatial = jnp.where(car_fits, log_p_spatial, log_p_empirical)
-        log_p_burden = jnp.where(car_fits, log_p_burden, f_log_sf(empirical_burden**2, 1, dof))
+        log_p_burden = jnp.where(car_fits, log_p_burden, log_p_empirical_burden)
     else:
         log_p_empirical = jnp.full_like(log_p_spatial, jnp.nan)
     log_p_omnibus = log_p_spatial if c == 1 else _min_p_log(log_p_burden, log_p_spatial, c)
@@ -117,15 +121,30 @@ def score_tests(null: NullModel, X) -> ScoreTests:
                       log_p_empirical=log_p_empirical, log_p_burden=log_p_burden)
 
 
+def _f_log_sf_stacked(*tails):
+    """log P(F_{d1,d2} > f) of each (f (p,), d1, d2) of ``tails``, in one :func:`f_log_sf` call."""
+    statistics = jnp.stack([f for f, _, _ in tails])
+    df1 = jnp.asarray([d1 for _, d1, _ in tails], statistics.dtype)[:, None]
+    df2 = jnp.asarray([d2 for _, _, d2 in tails], statistics.dtype)[:, None]
+    return tuple(f_log_sf(statistics, df1, df2))
+
+
 def _variance_weights(null: NullModel, X):
-    """(Σ_i x_i² λ_i w_ik w_il, Σ_i x_i² w_ik w_il) per SNP, each (p, c, c), w = 1/v: two matrix products."""
-    w = null.inverse_variance
-    n, c = w.shape
-    pairs = (w[:, :, None] * w[:, None, :]).reshape(n, c * c)
+    """(Σ_i x_i² λ_i w_ik w_il, Σ_i x_i² w_ik w_il) per SNP, each (p, c, c), w = 1/v.
+
+    With w = ΦΨᵀ (the null model's ``variance_basis`` (n, R) and ``variance_loadings`` (c, R)), each is
+    Ψ M Ψᵀ with the moments M_rs = Σ_i x_i² (λ_i) Φ_ir Φ_is: a (p, n) by (n, R²) matrix product, then
+    O(c²R) per SNP (without factors, R = c and Ψ = I: M is the result).
+    """
+    basis, loadings = null.variance_basis, null.variance_loadings
+    n, rank = basis.shape
+    pairs = (basis[:, :, None] * basis[:, None, :]).reshape(n, rank * rank)
     squares = (X * X).T
-    genetic = _mm(squares * null.kinship_eigenvalues, pairs).reshape(-1, c, c)
-    residual = _mm(squares, pairs).reshape(-1, c, c)
-    return genetic, residual
+    moments = (_mm(squares * null.kinship_eigenvalues, pairs).reshape(-1, rank, rank),
+               _mm(squares, pairs).reshape(-1, rank, rank))
+    if rank == loadings.shape[0]:  # no factors: the loadings are the identity
+        return moments
+    return tuple(_mm(loadings, _mm(m, loadings.T)) for m in moments)
 
 
 def _whitened(z, weights, null: NullModel, genetic_correlation, residual_correlation):

@@ -63,8 +63,9 @@ def chi2_isf_log(log_p, df, steps: int = 30):
     start = k * jnp.maximum(1 - 2 / (9 * k) + z * jnp.sqrt(2 / (9 * k)), 0.05) ** 3
 
     def newton(_, q):
-        slope = -jnp.exp(chi2_log_pdf(q, k) - chi2_log_sf(q, k))  # d/dq log P(χ² > q)
-        return jnp.maximum(q - (chi2_log_sf(q, k) - log_p) / slope, q / 4)
+        log_sf = chi2_log_sf(q, k)
+        slope = -jnp.exp(chi2_log_pdf(q, k) - log_sf)  # d/dq log P(χ² > q)
+        return jnp.maximum(q - (log_sf - log_p) / slope, q / 4)
 
     return jax.lax.fori_loop(0, steps, newton, start)
 
@@ -100,10 +101,13 @@ def f_log_sf(statistic, df1, df2):
     log_total = jnp.logaddexp(jnp.log(d2), jnp.log(d1) + jnp.log(jnp.where(f > 0, f, 1.0)))
     log_x = jnp.where(f > 0, jnp.log(d2) - log_total, 0.0)
     log_one_minus_x = jnp.where(f > 0, jnp.log(d1) + jnp.log(jnp.where(f > 0, f, 1.0)) - log_total, -jnp.inf)
-    p = betainc(d2 / 2, d1 / 2, d2 / (d2 + d1 * f))
-    # near p = 1 (a small statistic) x = d2/(d2 + d1 f) rounds to 1 in float32: take 1 − I_{1−x}(d1/2, d2/2)
-    below = betainc(d1 / 2, d2 / 2, d1 * f / (d2 + d1 * f))
-    return jnp.where(below < 0.5, jnp.log1p(-below), log_betainc_tail(p, d2 / 2, d1 / 2, log_x, log_one_minus_x))
+    # p = I_x(d2/2, d1/2) at x = d2/(d2 + d1 f) for f ≥ 1; below, where p may round to 1 (x to 1 in float32),
+    # its complement 1 − p = I_{1−x}(d1/2, d2/2). P(F > 1) is never near 0 or 1, so the side that could be
+    # tiny is the one computed. One betainc call for both sides: each call site costs seconds to compile.
+    upper = f >= 1.0
+    value = betainc(jnp.where(upper, d2, d1) / 2, jnp.where(upper, d1, d2) / 2,
+                    jnp.where(upper, d2, d1 * f) / (d2 + d1 * f))
+    return jnp.where(upper, log_betainc_tail(value, d2 / 2, d1 / 2, log_x, log_one_minus_x), jnp.log1p(-value))
 
 
 def log_betainc_tail(p, a, b, log_x, log_one_minus_x):

@@ -1,5 +1,7 @@
 """Marginal score tests against dense GLS algebra, their correlation across regions, and their calibration."""
 
+import dataclasses
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ from jaxgen.data import simulate_spatial_lmm
 from jaxgen.data.pedigree import family_kinship
 from jaxgen.graphs import lattice_adjacency
 from jaxgen.lmm.data import prepare_data
-from jaxgen.lmm.null import fit_null_model
+from jaxgen.lmm.null import fit_null_model, inverse_variance_factors
 from jaxgen.lmm.scores import TESTS, _min_p_log, _variance_weights, _whitened, score_tests
 
 
@@ -65,6 +67,31 @@ def test_whitened_statistic_uses_the_exact_z_covariance(study, correlations):
     ours = np.asarray(_whitened(jnp.asarray(z), _variance_weights(null, _snps(data)), null,
                                 getattr(null, f"{correlations}_genetic"), getattr(null, f"{correlations}_residual"))[0])
     np.testing.assert_allclose(ours, exact, rtol=0.03)
+
+
+def test_few_variance_factors_give_the_tests_of_the_direct_sums():
+    """A GRM (its eigenvalues all distinct) and h² from 0 to 0.9 across regions: the factors of 1/v that reach
+    float32 rounding (R < c) give every test's p-value as the direct (n, c²) sums do, to float32 precision."""
+    rng = np.random.default_rng(5)
+    n, c, m = 300, 24, 600
+    G = rng.binomial(2, 0.3, (n, m)).astype(float)
+    G = (G - G.mean(0)) / G.std(0)
+    K = G @ G.T / m
+    h2 = np.linspace(0.0, 0.9, c)
+    lam, U = np.linalg.eigh(K)
+    genetic = U @ (np.sqrt(np.maximum(lam, 0))[:, None] * rng.standard_normal((n, c)))
+    Y = genetic * np.sqrt(h2) + rng.standard_normal((n, c)) * np.sqrt(1 - h2)
+    data, _ = prepare_data(Y, G[:, :60], lattice_adjacency(c), np.ones((n, 1)), K)
+    null = fit_null_model(data)
+    assert null.variance_basis.shape[1] == c  # float64: no few factors are exact to its rounding
+    basis, loadings = inverse_variance_factors(np.asarray(null.inverse_variance), np.float32)
+    assert basis.shape[1] < c
+    np.testing.assert_allclose(basis @ loadings.T, np.asarray(null.inverse_variance), rtol=5e-7)
+    factored = dataclasses.replace(null, variance_basis=jnp.asarray(basis), variance_loadings=jnp.asarray(loadings))
+    direct, few = score_tests(null, _snps(data)), score_tests(factored, _snps(data))
+    for test in TESTS:
+        np.testing.assert_allclose(np.asarray(few.log_p_of(test)), np.asarray(direct.log_p_of(test)), rtol=1e-5,
+                                   atol=1e-6, err_msg=test)
 
 
 @pytest.mark.parametrize("c", [2, 6, 68])
