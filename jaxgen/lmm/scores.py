@@ -144,7 +144,7 @@ def _variance_weights(null: NullModel, X):
                _mm(squares, pairs).reshape(-1, rank, rank))
     if rank == loadings.shape[0]:  # no factors: the loadings are the identity
         return moments
-    return tuple(_mm(loadings, _mm(m, loadings.T)) for m in moments)
+    return tuple(jnp.einsum("kr,jrs,ls->jkl", loadings, m, loadings, precision=_HIGHEST) for m in moments)
 
 
 def _whitened(z, weights, null: NullModel, genetic_correlation, residual_correlation):
