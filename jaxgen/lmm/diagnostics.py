@@ -37,7 +37,8 @@ import pandas as pd
 from scipy.fft import next_fast_len
 from scipy.stats import norm
 
-__all__ = ["ChainDiagnostics", "DIRECT_LAGS", "SUMMARY_COLUMNS", "chain_diagnostics", "diagnostics_table"]
+__all__ = ["ChainDiagnostics", "DIRECT_LAGS", "STATISTICS_COLUMNS", "SUMMARY_COLUMNS", "chain_diagnostics",
+           "diagnostics_table"]
 
 DIRECT_LAGS = (8, 32)    # autocovariance lags summed directly, in stages, before the FFT takes all
 _BLOCK_VALUES = 1 << 19  # draws per block of parameters: the block's work arrays stay in cache
@@ -54,6 +55,9 @@ class ChainDiagnostics(NamedTuple):
 
 
 SUMMARY_COLUMNS = ("ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd")
+STATISTICS_COLUMNS = ("mean", "sd", "q2.5", "q97.5")
+_STATISTICS_PROBS = (0.025, 0.975)
+_DIAGNOSE_ORDER = ("r_hat", "ess_bulk", "ess_tail", "mcse_mean", "mcse_sd")  # as _diagnose returns them
 
 
 def chain_diagnostics(draws, *, tail_prob: float | None = None, workers: int | None = None) -> ChainDiagnostics:
@@ -68,26 +72,31 @@ def chain_diagnostics(draws, *, tail_prob: float | None = None, workers: int | N
     return ChainDiagnostics(*_diagnose(draws, tail_prob, False, workers))
 
 
-def diagnostics_table(posterior, var_names=None, *, workers: int | None = None) -> pd.DataFrame:
+def diagnostics_table(posterior, var_names=None, *, statistics: bool = False,
+                      workers: int | None = None) -> pd.DataFrame:
     """``arviz.summary(posterior, kind="diagnostics")`` as a plain DataFrame: one row per parameter
     element, labelled ``name[coord, ...]`` as ArviZ does, columns :data:`SUMMARY_COLUMNS`.
 
     posterior : an xarray Dataset (or DataTree node) with dims ("chain", "draw", ...) per variable.
+    statistics : also the columns :data:`STATISTICS_COLUMNS` first: mean, sd (ddof = 1) and the 2.5% and
+        97.5% quantiles (NumPy's linear rule) of the pooled draws, from the same sort as the diagnostics.
     """
+    names = (*STATISTICS_COLUMNS, *_DIAGNOSE_ORDER) if statistics else _DIAGNOSE_ORDER
     frames = []
     for name in var_names or list(posterior.data_vars):
         variable = posterior[name].transpose("chain", "draw", ...)
-        columns = dict(zip(("r_hat", "ess_bulk", "ess_tail", "mcse_mean", "mcse_sd"),
-                           _diagnose(variable.values, None, True, workers)))
+        columns = dict(zip(names, _diagnose(variable.values, None, True, workers, statistics)))
         element_dims = variable.dims[2:]
         combos = itertools.product(*(variable[dim].values for dim in element_dims))
         labels = [f"{name}[{', '.join(map(str, combo))}]" for combo in combos] if element_dims else [name]
-        frames.append(pd.DataFrame({k: columns[k].ravel() for k in SUMMARY_COLUMNS}, index=labels))
+        order = (*STATISTICS_COLUMNS, *SUMMARY_COLUMNS) if statistics else SUMMARY_COLUMNS
+        frames.append(pd.DataFrame({k: columns[k].ravel() for k in order}, index=labels))
     return pd.concat(frames)
 
 
-def _diagnose(draws, tail_prob, mcse, workers):
-    """(rhat, ess_bulk, ess_tail[, mcse_mean, mcse_sd]) of the entries of draws (chains, draws, ...)."""
+def _diagnose(draws, tail_prob, mcse, workers, statistics=False):
+    """([mean, sd, q2.5, q97.5,] rhat, ess_bulk, ess_tail[, mcse_mean, mcse_sd]) of the entries of draws
+    (chains, draws, ...)."""
     draws = np.asarray(draws)
     if draws.ndim < 2:
         raise ValueError(f"draws must be (chains, draws, ...), got shape {draws.shape}")
@@ -102,12 +111,12 @@ def _diagnose(draws, tail_prob, mcse, workers):
     probs = tuple(sorted((tail_prob, 1 - tail_prob)))
     size = max(1, _BLOCK_VALUES // max(1, chains * length))
     if flat.shape[2] == 0:
-        return tuple(np.empty(draws.shape[2:]) for _ in range(5 if mcse else 3))
+        return tuple(np.empty(draws.shape[2:]) for _ in range((5 if mcse else 3) + 4 * statistics))
 
     def block(start):
         values = np.ascontiguousarray(np.moveaxis(flat[:, :, start:start + size], 2, 0))
         with np.errstate(invalid="ignore", divide="ignore"):      # constant entries: NaN, as in ArviZ
-            return _block_diagnostics(values, probs, mcse)
+            return _block_diagnostics(values, probs, mcse, statistics)
 
     with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
         parts = list(pool.map(block, range(0, flat.shape[2], size)))
@@ -115,12 +124,13 @@ def _diagnose(draws, tail_prob, mcse, workers):
                  for i in range(len(parts[0])))
 
 
-def _block_diagnostics(x, probs, mcse):
-    """The diagnostics of a block x (b, chains, draws), each (b,)."""
+def _block_diagnostics(x, probs, mcse, statistics=False):
+    """The diagnostics of a block x (b, chains, draws), each (b,) (with ``statistics`` first the mean, sd and
+    2.5%, 97.5% quantiles)."""
     b, chains, length = x.shape
     if length < 4:
         nan = np.full(b, np.nan)
-        return (nan,) * (5 if mcse else 3)
+        return (nan,) * ((5 if mcse else 3) + 4 * statistics)
     split = _split_chains(x)                                    # (b, 2·chains, half)
     values = split.reshape(b, -1)
     order = np.argsort(values, axis=-1)
@@ -136,8 +146,11 @@ def _block_diagnostics(x, probs, mcse):
     low, high = (_ess(_split_chains(x <= _quantile(ordered_all, p)[:, None, None])) for p in probs)
     ess_tail = np.where(high < low, high, low)
     results = [rhat, ess_bulk, ess_tail]
+    sd = np.std(everything, axis=1, ddof=1) if mcse or statistics else None
     if mcse:
-        results += _mcse(x, everything)
+        results += _mcse(x, everything, sd)
+    if statistics:
+        results = [everything.mean(axis=1), sd, *(_quantile(ordered_all, p) for p in _STATISTICS_PROBS), *results]
     bad = np.isnan(everything).any(axis=-1)
     return tuple(np.where(bad, np.nan, r) for r in results)
 
@@ -294,9 +307,8 @@ def _geyer_tau(acov, between, n, limit):
     return np.where(np.isnan(rho[:, 1]), np.nan, tau), taken < pairs
 
 
-def _mcse(x, everything):
-    """MCSE of the mean and of the sd of each parameter of x (b, chains, draws), as ArviZ's."""
-    sd = np.std(everything, axis=1, ddof=1)
+def _mcse(x, everything, sd):
+    """MCSE of the mean and of the sd of each parameter of x (b, chains, draws) whose sd is ``sd``, as ArviZ's."""
     mcse_mean = sd / np.sqrt(_ess(_split_chains(x)))
     centered = x - everything.mean(axis=1)[:, None, None]
     squared = centered ** 2

@@ -93,20 +93,21 @@ class LMMResult:
         return self._cache["log_likelihood"]
 
     def diagnostics(self, var_names: Sequence[str] | None = None) -> pd.DataFrame:
-        """Rank-normalized R-hat, bulk and tail ESS and MCSE per parameter element: ArviZ's
-        ``summary(kind="diagnostics")``, computed for all elements at once (:mod:`jaxgen.lmm.diagnostics`)
-        and kept per variable (the convergence gate reads B's)."""
+        """Posterior mean, sd, 2.5% and 97.5% quantiles, then rank-normalized R-hat, bulk and tail ESS and MCSE
+        per parameter element (ArviZ's ``summary(kind="diagnostics")`` after the statistics), computed for all
+        elements at once (:mod:`jaxgen.lmm.diagnostics`) and kept per variable (the convergence gate and the
+        association table read B's)."""
         tables = self._cache.setdefault("diagnostics", {})
         names = list(var_names or self.draws)
         for name in names:
             if name not in tables:
-                tables[name] = diagnostics_table(self._draws(), [name])
+                tables[name] = diagnostics_table(self._draws(), [name], statistics=True)
         return pd.concat([tables[name] for name in names])
 
-    def _gate_diagnostics(self):
-        """R-hat, bulk and tail ESS of B, each (p, c)."""
+    def _summary_of_b(self, *columns):
+        """Columns of B's :meth:`diagnostics` table, each (p, c)."""
         table, shape = self.diagnostics(["B"]), np.shape(self.draws["B"])[2:]
-        return tuple(table[column].to_numpy().reshape(shape) for column in ("r_hat", "ess_bulk", "ess_tail"))
+        return tuple(table[column].to_numpy().reshape(shape) for column in columns)
 
     @property
     def null_model(self) -> NullModel:
@@ -136,16 +137,14 @@ class LMMResult:
         return self._cache["associations"]
 
     def _association_table(self) -> pd.DataFrame:
-        B = np.asarray(self.draws["B"])
         z_conditional = conditional_scores(self.draws, self.data, self.priors)
         conditional = np.asarray(two_sided_log_pvalue(z_conditional))
         z_conditional = np.asarray(z_conditional)
         marginal = self.score_tests()
         log_p = np.asarray(marginal.log_p)
-        rhat, ess_bulk, ess_tail = self._gate_diagnostics()
-        p, c = B.shape[2:]
-        mean, sd = B.mean(axis=(0, 1)), B.std(axis=(0, 1), ddof=1)
-        low, high = np.quantile(B, [0.025, 0.975], axis=(0, 1))
+        mean, sd, low, high, rhat, ess_bulk, ess_tail = self._summary_of_b("mean", "sd", "q2.5", "q97.5", "r_hat",
+                                                                           "ess_bulk", "ess_tail")
+        p, c = mean.shape
         per_allele = 1.0 / self.snp_sd[:, None]
         table = pd.DataFrame({
             "snp": np.repeat(self.snp_ids, c), "qt": np.tile(self.region_names, p),

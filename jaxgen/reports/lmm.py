@@ -141,7 +141,8 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
         "its posterior mean effect (per sd of dosage).", "", "![brain map of the lead SNP](brain.png)", "",
         *sections,
         "## Files", "",
-        "- `posterior.nc`: the posterior draws (ArviZ DataTree, netCDF); `diagnostics.csv`: R-hat, ESS, MCSE",
+        "- `posterior.nc`: the posterior draws (ArviZ DataTree, netCDF); `diagnostics.csv`: posterior mean, sd, "
+        "95% interval, R-hat, ESS, MCSE",
         "- `associations.csv`: one row per (SNP, region); `snp_tests.csv`: one row per SNP", "",
     ]
     return "\n".join(lines)

@@ -67,6 +67,23 @@ def test_diagnostics_table_equals_arviz_summary():
     assert list(diagnostics_table(tree["posterior"], ["rho"]).index) == ["rho"]
 
 
+@pytest.mark.parametrize("draws", [120, 121])
+def test_diagnostics_table_statistics_are_numpys(draws):
+    """With ``statistics``: the pooled mean, sd and 2.5%/97.5% quantiles of each element (numpy's own), then the
+    diagnostics unchanged."""
+    rng = np.random.default_rng(draws)
+    B = _ar1(rng, (3, draws, 2, 3), 0.4)
+    tree = az.from_dict({"posterior": {"B": B}}, dims={"B": ["snp", "qt"]},
+                        coords={"snp": ["rs1", "rs2"], "qt": ["a", "b", "c"]})
+    got = diagnostics_table(tree["posterior"], statistics=True)
+    assert list(got.columns) == ["mean", "sd", "q2.5", "q97.5", *diagnostics_table(tree["posterior"]).columns]
+    pooled = B.reshape(-1, 6)
+    np.testing.assert_allclose(got["mean"], pooled.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(got["sd"], pooled.std(axis=0, ddof=1), rtol=1e-12)
+    np.testing.assert_array_equal(got[["q2.5", "q97.5"]].to_numpy(), np.quantile(pooled, [0.025, 0.975], axis=0).T)
+    np.testing.assert_array_equal(got.iloc[:, 4:].to_numpy(), diagnostics_table(tree["posterior"]).to_numpy())
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("size", [8, 601, 4000])
 def test_tail_quantiles_are_numpys_bit_for_bit(dtype, size):
