@@ -51,6 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.lmm.data import LMMData
+from jaxgen.stats.cct_null import gaussian_cct_null
 
 __all__ = ["CAR_MISFIT_LIMIT", "NullModel", "car_misfit", "fit_null_model", "inverse_variance_factors", "separable_loglik",
            "region_loglik"]
@@ -80,6 +81,9 @@ class NullModel:
     inverse_variance : (n, c) 1 / v_ik; weighted_residual : (n, c) r_ik / v_ik with r the GLS residual.
     variance_basis, variance_loadings : (n, R), (c, R) with 1/v = basis · loadingsᵀ to rounding
         (:func:`inverse_variance_factors`; R = c, loadings the identity, when no fewer factors do).
+    cct_null : (N,) the sorted log p-values of the ``cct`` test's simulated null law
+        (:func:`jaxgen.stats.cct_null.gaussian_cct_null`) under the region correlation of the spatial test,
+        for the scores of an average SNP; (0,) for one region, where the CCT is the region's own test.
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
     gamma : (m, c) GLS covariate effects. loglik : the maximized (restricted) log-likelihood.
     heritability, method : how it was fitted; residual_dof : n − m, the degrees of freedom of the
@@ -101,6 +105,7 @@ class NullModel:
     weighted_residual: jnp.ndarray
     variance_basis: jnp.ndarray
     variance_loadings: jnp.ndarray
+    cct_null: jnp.ndarray
     covariates: jnp.ndarray
     information_inverse: jnp.ndarray
     gamma: jnp.ndarray
@@ -184,6 +189,10 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
                   gamma=gamma, loglik=np.asarray(loglik))
     dtype = data.Y.dtype
     arrays["variance_basis"], arrays["variance_loadings"] = inverse_variance_factors(1.0 / variance, dtype)
+    car_fits = arrays["car_misfit"] <= CAR_MISFIT_LIMIT  # 0 when n − m ≤ c: the correlation the spatial test uses
+    tested = (spatial_genetic, spatial_residual) if car_fits else (pooled, pooled)
+    arrays["cct_null"] = (np.zeros(0) if c == 1 else
+                          gaussian_cct_null(jnp.asarray(_score_correlation(variance, lam, h2, sigma2, *tested), dtype)))
     return NullModel(**{k: jnp.asarray(v, dtype) for k, v in arrays.items()}, heritability=heritability,
                      method=method, residual_dof=n - m)
 
@@ -370,12 +379,22 @@ def _whitened_correlation(residual, variance):
 def _implied_whitened_correlation(variance, lam, h2, sigma2, genetic_correlation, residual_correlation):
     """What :func:`_whitened_correlation` estimates under the fitted model (c, c): the correlation of
     Σ_i (λ_iΣ_g + Σ_e) / √(v_i v_iᵀ) (variance (n, c); lam (n,) or None; h2, sigma2 (c,); correlations (c, c))."""
-    n = variance.shape[0]
-    lam = np.ones(n) if lam is None else lam
-    root = 1.0 / np.sqrt(variance)
+    return _weighted_correlation(1.0 / np.sqrt(variance), lam, h2, sigma2, genetic_correlation, residual_correlation)
+
+
+def _score_correlation(variance, lam, h2, sigma2, genetic_correlation, residual_correlation):
+    """The null correlation (c, c) of the region scores of a SNP with x_i² = 1 in every rotated row (the
+    average SNP): the correlation of Σ_i (λ_iΣ_g + Σ_e) / (v_i v_iᵀ) (arguments as for
+    :func:`_implied_whitened_correlation`)."""
+    return _weighted_correlation(1.0 / variance, lam, h2, sigma2, genetic_correlation, residual_correlation)
+
+
+def _weighted_correlation(weights, lam, h2, sigma2, genetic_correlation, residual_correlation):
+    """The correlation of Σ_i (λ_iΣ_g + Σ_e) ∘ (a_i a_iᵀ) for the row weights a = ``weights`` (n, c)."""
+    lam = np.ones(len(weights)) if lam is None else lam
     genetic_sd, residual_sd = np.sqrt(sigma2 * h2), np.sqrt(sigma2 * (1.0 - h2))
-    implied = ((root * lam[:, None]).T @ root * genetic_correlation * np.outer(genetic_sd, genetic_sd)
-               + root.T @ root * residual_correlation * np.outer(residual_sd, residual_sd))
+    implied = ((weights * lam[:, None]).T @ weights * genetic_correlation * np.outer(genetic_sd, genetic_sd)
+               + weights.T @ weights * residual_correlation * np.outer(residual_sd, residual_sd))
     scale = np.sqrt(np.diag(implied))
     return implied / np.outer(scale, scale)
 

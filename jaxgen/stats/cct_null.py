@@ -1,0 +1,72 @@
+"""The Cauchy combination's null law when the combined z-scores are jointly normal with a known correlation.
+
+The Cauchy tail of the CCT (:mod:`jaxgen.stats.cct`) is exact only as p → 0. Under strong dependence it is
+far off in the bulk: for the two-sided p-values of c = 16 z-scores with a CAR correlation at ρ = 0.9 the
+median CCT p-value is near 0.7 (λ_GC ≈ 0.6), and at α = 0.05 it rejects up to 5.7%. When the z-scores are
+N(0, R) with R known (the SNP tests' scores under the null model), the law of the statistic is simulated
+once and each observed combination is referred to it:
+
+* :func:`gaussian_cct_null`: the sorted log CCT p-values of N draws of z ~ N(0, R) (fixed seed: the same R
+  gives the same law);
+* :func:`refer_to_null`: an observed log p-value l becomes log F(l), F(l) = (#{null ≤ l} + 1)/(N + 1),
+  where at least :data:`TAIL_COUNT` null draws lie at or below l (relative Monte Carlo error ≤ 1/√TAIL_COUNT);
+  deeper, the correction log F(l) − l found at that point fades linearly in log p to 0 over
+  :data:`FADE_DECADES` decades, where the Cauchy tail holds. The map is continuous and increasing.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import log_ndtr
+
+from jaxgen.stats.cct import cct_log
+
+__all__ = ["FADE_DECADES", "NULL_DRAWS", "TAIL_COUNT", "gaussian_cct_null", "refer_to_null"]
+
+NULL_DRAWS = 1 << 17   # draws of the simulated null law
+TAIL_COUNT = 500       # null draws at or below the deepest point read from the simulation
+FADE_DECADES = 2.0     # decades of p over which the correction fades into the Cauchy tail
+_CHUNK = 1 << 13       # draws per step of the simulation (memory _CHUNK × c)
+
+
+def gaussian_cct_null(correlation, draws: int = NULL_DRAWS, seed: int = 0) -> jnp.ndarray:
+    """Sorted log p-values (draws,) of the CCT of the two-sided p-values of z ~ N(0, correlation).
+
+    correlation : (c, c) positive definite; draws : a multiple of 8 192 (default :data:`NULL_DRAWS`).
+    Deterministic in ``seed``; the dtype is the correlation's.
+    """
+    correlation = jnp.asarray(correlation)
+    if draws % _CHUNK:
+        raise ValueError(f"draws must be a multiple of {_CHUNK}, got {draws}")
+    return _simulate(correlation, jax.random.key(seed), draws // _CHUNK)
+
+
+@partial(jax.jit, static_argnums=2)
+def _simulate(correlation, key, chunks):
+    root = jnp.linalg.cholesky(correlation)
+
+    def chunk(k):
+        z = jax.random.normal(k, (_CHUNK, correlation.shape[0]), correlation.dtype) @ root.T
+        return cct_log(jnp.log(2.0) + log_ndtr(-jnp.abs(z)), axis=1)
+
+    return jnp.sort(jax.lax.map(chunk, jax.random.split(key, chunks)).ravel())
+
+
+def refer_to_null(log_p, null_log_p):
+    """The log CCT p-values ``log_p`` (any shape) referred to the simulated null law ``null_log_p``
+    (sorted, (N,), from :func:`gaussian_cct_null`); NaN stays NaN."""
+    log_p = jnp.asarray(log_p)
+    null_log_p = jnp.asarray(null_log_p, log_p.dtype)
+    draws = null_log_p.shape[0]
+    count = jnp.searchsorted(null_log_p, log_p, side="right")
+    log_simulated = jnp.log((count + 1.0) / (draws + 1.0))
+    edge = null_log_p[TAIL_COUNT - 1]                       # the deepest log p the simulation resolves
+    correction_at_edge = math.log((TAIL_COUNT + 1.0) / (draws + 1.0)) - edge
+    fade = jnp.clip(1.0 - (edge - log_p) / (FADE_DECADES * math.log(10.0)), 0.0, 1.0)
+    referred = jnp.where(log_p >= edge, log_simulated, log_p + correction_at_edge * fade)
+    return jnp.where(jnp.isnan(log_p), jnp.nan, jnp.minimum(referred, 0.0))
