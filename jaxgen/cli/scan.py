@@ -105,7 +105,7 @@ def run(args, echo=print) -> dict:
     with atomic_output_dir(args.out, args.overwrite) as folder, device_scope(args.platform) as device, \
             contextlib.ExitStack() as files:
         per_region = files.enter_context(gzip.open(folder / "per_region.tsv.gz", "wt")) if args.per_region else None
-        result = genome.scan(study.fileset, Y, adjacency, study.covariates,
+        result = genome.scan(study.fileset, Y, adjacency, study.covariates, tests=args.test,
                              kinship=kinship.lower() if kinship else study.kinship,
                              chromosomes=None if args.chromosome is None else comma_list(args.chromosome),
                              block_size=args.block_size, heritability=args.heritability, per_region=per_region,

@@ -39,9 +39,18 @@ def relationship_sums(dosages, *, frequency=None, called=None) -> tuple[np.ndarr
     Z = (X - 2.0 * frequency) / scale
     if called is None:
         return Z @ Z.T, np.full((X.shape[0], X.shape[0]), float(X.shape[1]))
-    C = np.asarray(called, dtype=float)
-    Z = np.where(C > 0, Z, 0.0)
-    return Z @ Z.T, C @ C.T
+    C = np.asarray(called, dtype=bool)
+    Z = np.where(C, Z, 0.0)
+    return Z @ Z.T, _pair_counts(C)
+
+
+def _pair_counts(called) -> np.ndarray:
+    """N_ij = #SNPs called in both subjects (n, n), from called (n, k): k − m_i − m_j + (MMᵀ)_ij with M the
+    missing calls, the product over the SNPs that miss any (none, mostly: one matrix product saved)."""
+    missing = ~called[:, ~called.all(axis=0)]
+    per_subject = missing.sum(axis=1).astype(float)
+    M = missing.astype(float)
+    return called.shape[1] - per_subject[:, None] - per_subject[None, :] + M @ M.T
 
 
 def kinship_eigen(kinship, n: int, name: str = "kinship") -> tuple[np.ndarray, np.ndarray]:

@@ -87,7 +87,7 @@ class NullModel:
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
     gamma : (m, c) GLS covariate effects. loglik : the maximized (restricted) log-likelihood.
     heritability, method : how it was fitted; residual_dof : n − m, the degrees of freedom of the
-        empirical correlations (all static).
+        empirical correlations; car_fits : car_misfit ≤ CAR_MISFIT_LIMIT (all static).
     """
 
     h2: jnp.ndarray
@@ -113,13 +113,14 @@ class NullModel:
     heritability: str = field(default="per-region", metadata={"static": True})
     method: str = field(default="reml", metadata={"static": True})
     residual_dof: int = field(default=0, metadata={"static": True})
+    car_fits: bool = field(default=True, metadata={"static": True})
 
     def summary(self, region_names=None) -> dict:
         """Plain-Python estimates for logs and reports."""
         names = region_names or [f"region{k}" for k in range(len(self.h2))]
         return {"heritability": self.heritability, "method": self.method,
                 "rho_genetic": float(self.rho_genetic), "rho_residual": float(self.rho_residual),
-                "car_misfit": float(self.car_misfit), "car_fits": bool(self.car_misfit <= CAR_MISFIT_LIMIT),
+                "car_misfit": float(self.car_misfit), "car_fits": self.car_fits,
                 "loglik": float(self.loglik), "h2": dict(zip(names, map(float, self.h2))),
                 "sigma2": dict(zip(names, map(float, self.sigma2)))}
 
@@ -194,7 +195,7 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
     arrays["cct_null"] = (np.zeros(0) if c == 1 else
                           gaussian_cct_null(jnp.asarray(_score_correlation(variance, lam, h2, sigma2, *tested), dtype)))
     return NullModel(**{k: jnp.asarray(v, dtype) for k, v in arrays.items()}, heritability=heritability,
-                     method=method, residual_dof=n - m)
+                     method=method, residual_dof=n - m, car_fits=bool(car_fits))
 
 
 def inverse_variance_factors(inverse_variance: np.ndarray, dtype) -> tuple[np.ndarray, np.ndarray]:

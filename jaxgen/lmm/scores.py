@@ -47,6 +47,7 @@ SNPs, so that a genome can be streamed through it block by block.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -55,7 +56,7 @@ import numpy as np
 from jax.scipy.linalg import solve_triangular
 from jax.scipy.special import log_ndtr, ndtri
 
-from jaxgen.lmm.null import CAR_MISFIT_LIMIT, NullModel
+from jaxgen.lmm.null import NullModel
 from jaxgen.stats.tails import chi2_isf_log, chi2_log_sf, f_log_sf
 from jaxgen.stats.cct import cct_log
 from jaxgen.stats.cct_null import refer_to_null
@@ -88,9 +89,16 @@ class ScoreTests(NamedTuple):
         return getattr(self, f"log_p_{test}")
 
 
-@jax.jit
-def score_tests(null: NullModel, X) -> ScoreTests:
-    """Score tests of every column of X (n, p), rotated like the null model's data, against ``null``."""
+@partial(jax.jit, static_argnames="tests")
+def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTests:
+    """Score tests of every column of X (n, p), rotated like the null model's data, against ``null``.
+
+    tests : the SNP-level tests to compute, among :data:`TESTS` (the others' log p-values are NaN): the
+    whitened tests cost a c × c factorization per SNP, the per-region tests and ``cct`` do not.
+    """
+    unknown = sorted(set(tests) - set(TESTS))
+    if unknown:
+        raise ValueError(f"tests must be among {TESTS}, got {unknown}")
     X = jnp.asarray(X, null.inverse_variance.dtype)
     inv_v = null.inverse_variance
     scores = _mm(X.T, null.weighted_residual)  # s (p, c)
@@ -99,32 +107,60 @@ def score_tests(null: NullModel, X) -> ScoreTests:
     information = _mm((X * X).T, inv_v) - correction  # I (p, c)
     z = scores * jax.lax.rsqrt(information)
     log_p = jnp.log(2.0) + log_ndtr(-jnp.abs(z))
-    log_p_cct = cct_log(log_p, axis=1)
-    if null.cct_null.shape[0]:
-        log_p_cct = refer_to_null(log_p_cct, null.cct_null)
-    weights = _variance_weights(null, X)
+    missing = jnp.full(z.shape[:1], jnp.nan, z.dtype)
+    log_p_cct = _calibrated_cct(log_p, null) if "cct" in tests else missing
+    spatial, empirical = _whitened_tests(z, X, null, tests)
+    log_p_spatial, log_p_burden = spatial if spatial is not None else (missing, missing)
+    log_p_empirical = missing if empirical is None else empirical
+    c = z.shape[1]
+    log_p_omnibus = (missing if "omnibus" not in tests else
+                     log_p_spatial if c == 1 else _min_p_log(log_p_burden, log_p_spatial, c))
+    snp_level = dict(omnibus=log_p_omnibus, cct=log_p_cct, spatial=log_p_spatial, empirical=log_p_empirical,
+                     burden=log_p_burden)
+    return ScoreTests(beta=scores / information, se=jax.lax.rsqrt(information), z=z, log_p=log_p,
+                      **{f"log_p_{test}": value if test in tests else missing for test, value in snp_level.items()})
+
+
+def _calibrated_cct(log_p, null: NullModel):
+    """The CCT of the per-region log p-values (p, c), referred to the null model's simulated law (one region:
+    the region's own p-value)."""
+    combined = cct_log(log_p, axis=1)
+    return refer_to_null(combined, null.cct_null) if null.cct_null.shape[0] else combined
+
+
+def _whitened_tests(z, X, null: NullModel, tests):
+    """((log p of spatial, of burden) or None, log p of empirical or None), each (p,), of the scores z (p, c)
+    of the rotated SNPs X: only what ``tests`` needs. With a wrong CAR (``null.car_fits`` false) spatial is the
+    empirical test and burden uses the empirical correlation; the empirical test needs ν = n − m > c."""
     c, dof = z.shape[1], null.residual_dof
-    spatial, burden = _whitened(z, weights, null, null.spatial_genetic, null.spatial_residual)
-    log_p_spatial = chi2_log_sf(spatial, c)
-    log_p_burden = jnp.log(2.0) + log_ndtr(-jnp.abs(burden))
-    if dof > c:
+    hotelling = dof > c
+    car = null.car_fits or not hotelling
+    wants_spatial = bool({"omnibus", "spatial", "burden"} & set(tests))
+    wants_empirical = hotelling and ("empirical" in tests or (wants_spatial and not car))
+    if not (wants_spatial or wants_empirical):
+        return None, None
+    weights = _variance_weights(null, X)
+    tails, log_p_spatial, log_p_burden = {}, None, None
+    if wants_spatial and car:
+        statistic, burden = _whitened(z, weights, null, null.spatial_genetic, null.spatial_residual)
+        log_p_spatial = chi2_log_sf(statistic, c)
+        if hotelling:
+            tails["burden"] = (burden**2 / null.burden_variance_ratio, 1, dof)  # Student's t_ν of b/√κ
+        else:
+            log_p_burden = jnp.log(2.0) + log_ndtr(-jnp.abs(burden))
+    if wants_empirical:
         empirical, empirical_burden = _whitened(z, weights, null, null.empirical_genetic, null.empirical_residual)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
-        # three F tails in one call (each call site of the F tail costs seconds of compilation):
-        # Student's t_ν of b/√κ, Hotelling's law of the empirical test, and the empirical burden
-        log_p_burden, log_p_empirical, log_p_empirical_burden = _f_log_sf_stacked(
-            (burden**2 / null.burden_variance_ratio, 1, dof),
-            (held_out * (dof - c) / (c * (dof - 1)), c, dof - c),
-            (empirical_burden**2, 1, dof))
-        car_fits = null.car_misfit <= CAR_MISFIT_LIMIT
-        log_p_spatial = jnp.where(car_fits, log_p_spatial, log_p_empirical)
-        log_p_burden = jnp.where(car_fits, log_p_burden, log_p_empirical_burden)
-    else:
-        log_p_empirical = jnp.full_like(log_p_spatial, jnp.nan)
-    log_p_omnibus = log_p_spatial if c == 1 else _min_p_log(log_p_burden, log_p_spatial, c)
-    return ScoreTests(beta=scores / information, se=jax.lax.rsqrt(information), z=z, log_p=log_p,
-                      log_p_omnibus=log_p_omnibus, log_p_cct=log_p_cct, log_p_spatial=log_p_spatial,
-                      log_p_empirical=log_p_empirical, log_p_burden=log_p_burden)
+        tails["empirical"] = (held_out * (dof - c) / (c * (dof - 1)), c, dof - c)  # Hotelling's law
+        if wants_spatial and not car:
+            tails["burden"] = (empirical_burden**2, 1, dof)
+    # the F tails in one call: each call site of the F tail costs seconds of compilation
+    f_tails = dict(zip(tails, _f_log_sf_stacked(*tails.values()))) if tails else {}
+    log_p_burden = f_tails.get("burden", log_p_burden)
+    log_p_empirical = f_tails.get("empirical")
+    if wants_spatial and not car:
+        log_p_spatial = log_p_empirical
+    return (log_p_spatial, log_p_burden) if wants_spatial else None, log_p_empirical
 
 
 def _f_log_sf_stacked(*tails):

@@ -6,8 +6,9 @@ Per block of SNPs read from the genotype files (:meth:`jaxgen.io.genotype_source
 :func:`jaxgen.lmm.prepare_data` does), rotated by the kinship eigenvectors Uᵀ and passed through
 :func:`jaxgen.lmm.score_tests`, in one compiled function of a fixed block shape (the last block is padded
 by repeating its last SNP, whose copies are dropped), its SNP columns spread over the platform's
-devices when it has several (the block size is rounded up to a multiple of their number). JAX dispatches a block's tests asynchronously, so
-the next block is read from disk while they run. Memory is that of one block, the (n, n) rotation and,
+accelerators when it has several (the block size is rounded up to a multiple of their number; on CPU one
+device, whose thread pool runs on every core). Only the tests asked for are computed. JAX dispatches a
+block's tests asynchronously, so the next block is read from disk while they run. Memory is that of one block, the (n, n) rotation and,
 with LOCO, the per-chromosome GRM sums; the results kept are one row per SNP (plus the per-region z of
 SNPs with p below ``keep_profiles``).
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Sequence
 
 import jax
@@ -34,7 +36,7 @@ from jaxgen.io.genotype_source import GenotypeSource, QCCounts
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.scores import TESTS, score_tests
-from jaxgen.runtime import batch_mesh, require_memory
+from jaxgen.runtime import batch_mesh, platform_devices, require_memory
 from jaxgen.scan.kinship import GRM_BLOCK, ChromosomeRelationships
 
 __all__ = ["ScanResult", "scan", "subject_rows"]
@@ -47,7 +49,7 @@ class ScanResult:
     """What a scan found.
 
     sumstats : one row per tested SNP, in genome order: CHR, BP, SNP, A1, A2, A1_FREQ, N, and per test
-        ``LOG_P_<TEST>`` (natural log of the p-value), for every test of :data:`jaxgen.lmm.TESTS`.
+        ``LOG_P_<TEST>`` (natural log of the p-value), for each test the scan computed.
     profiles : per-region z (SNPs × regions) of the SNPs whose smallest p lies below the scan's
         ``keep_profiles``; nulls : the null model of each chromosome (key None for one shared model);
     regions : region names; seconds : wall time per stage (``kinship``, ``null``, ``tests``);
@@ -73,7 +75,8 @@ class ScanResult:
 
 
 def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.DataFrame | None = None,
-         kinship="loco", *, chromosomes: Sequence[str] | None = None, block_size: int = 1000,
+         kinship="loco", *, tests: Sequence[str] = TESTS, chromosomes: Sequence[str] | None = None,
+         block_size: int = 1000, devices=None,
          heritability: str = "per-region", keep_profiles: float = 1e-5, per_region=None, progress: bool = False,
          log: ReadLog | None = None) -> ScanResult:
     """Test every selected SNP of ``fileset`` against the null model of the QTs ``Y``.
@@ -82,8 +85,12 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
     Y : (n, c) QTs indexed by subject ids, all in the fileset; adjacency : (c, c) region graph;
     covariates : (n, m) with an intercept column, indexed like Y (default: intercept only);
     kinship : "loco", "grm" or an (n, n) matrix on Y's subjects (the GRMs use every SNP of the fileset that
-        passes the QC, whatever the selection); chromosomes : test only these (default all);
-    block_size : SNPs per block; heritability : of the null model (see :func:`jaxgen.lmm.fit_null_model`);
+        passes the QC, whatever the selection); tests : the SNP-level tests computed (of
+        :data:`jaxgen.lmm.TESTS`; the whitened ones cost a c × c factorization per SNP); chromosomes : test only
+        these (default all);
+    block_size : SNPs per block; devices : the devices a block's SNP columns are spread over (default: every
+        device of the platform, but one CPU device, whose thread pool already runs on every core: on CPU two
+        devices are slower than one); heritability : of the null model (see :func:`jaxgen.lmm.fit_null_model`);
     per_region : a text file open for writing, or None: receives, as the blocks go, a TSV row per
         (SNP, region): SNP, REGION, BETA, SE (per copy of A1, in units of the QT), Z;
     progress : a progress line on stderr (SNPs/s, time left); log : where stages and their costs go.
@@ -91,6 +98,9 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
     log = log or ReadLog()
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
+    unknown = [str(test) for test in tests if test not in TESTS]
+    if unknown or not len(tests):
+        raise ValueError(f"tests must be one or more of {', '.join(TESTS)}, got {', '.join(map(str, tests)) or 'none'}")
     rows = subject_rows(fileset, Y.index)
     tested = _tested_snps(fileset, chromosomes)
     C = np.ones((len(Y), 1)) if covariates is None else np.asarray(covariates, float)
@@ -118,7 +128,7 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
     chromosome_of = fileset.table["chromosome"].to_numpy()
     groups = list(dict.fromkeys(chromosome_of[tested])) if loco else [None]
     stream = _Stream(fileset, rows, block_size, keep_profiles, _Progress(len(tested), progress), per_region,
-                     [str(r) for r in Y.columns])
+                     [str(r) for r in Y.columns], tuple(tests), devices)
     nulls = {}
     for chromosome in groups:
         start = time.perf_counter()
@@ -172,23 +182,26 @@ def _tested_snps(fileset: GenotypeSource, chromosomes) -> np.ndarray:
     return fileset.selected[np.isin(on, list(wanted))]
 
 
-@jax.jit
-def _rotated_tests(null: NullModel, rotation, X):
-    """Score tests (:func:`score_tests`) of the standardized dosages X (n, b) after rotation by Uᵀ (n, n)."""
+@partial(jax.jit, static_argnames="tests")
+def _rotated_tests(null: NullModel, rotation, X, tests):
+    """Score tests ``tests`` (:func:`score_tests`) of the standardized dosages X (n, b) after rotation by Uᵀ (n, n)."""
     X = jnp.asarray(X, null.inverse_variance.dtype)
-    return score_tests(null, X if rotation is None else jnp.matmul(rotation, X, precision=_HIGHEST))
+    return score_tests(null, X if rotation is None else jnp.matmul(rotation, X, precision=_HIGHEST), tests)
 
 
 class _Stream:
     """Streams SNP blocks through the tests and keeps their results (tables, qc, profiles)."""
 
-    def __init__(self, fileset, rows, block_size, keep_profiles, meter, per_region, regions):
-        mesh = batch_mesh()
+    def __init__(self, fileset, rows, block_size, keep_profiles, meter, per_region, regions, tests, devices):
+        if devices is None:
+            devices = platform_devices()
+            devices = devices[:1] if devices[0].platform == "cpu" else devices
+        mesh = batch_mesh(devices)
         # the SNP columns of a block are spread over the platform's devices (a block is a multiple of their number)
         self.columns = None if mesh.size == 1 else NamedSharding(mesh, PartitionSpec(None, "batch"))
         block_size = -(-block_size // mesh.size) * mesh.size
         self.fileset, self.rows, self.block_size, self.meter = fileset, rows, block_size, meter
-        self.per_region, self.regions = per_region, regions
+        self.per_region, self.regions, self.tests = per_region, regions, tests
         if per_region is not None:
             per_region.write("SNP\tREGION\tBETA\tSE\tZ\n")
         self.log_keep = np.log(keep_profiles)
@@ -225,13 +238,13 @@ class _Stream:
         padded = np.concatenate([Z, np.repeat(Z[:, -1:], self.block_size - Z.shape[1], axis=1)], axis=1)
         if self.columns is not None:
             padded = jax.device_put(padded, self.columns)
-        return snps, _rotated_tests(null, rotation, padded), sd[varies]
+        return snps, _rotated_tests(null, rotation, padded, self.tests), sd[varies]
 
     def _collect(self, snps, tests, sd) -> None:
         if tests is None:
             return
         k = len(snps)
-        log_p = {test: np.asarray(tests.log_p_of(test))[:k] for test in TESTS}
+        log_p = {test: np.asarray(tests.log_p_of(test))[:k] for test in self.tests}
         self.tables.append(pd.DataFrame({
             "CHR": snps["chromosome"].to_numpy(), "BP": snps["position"].to_numpy(), "SNP": snps["snp"].to_numpy(),
             "A1": snps["allele_1"].to_numpy(), "A2": snps["allele_2"].to_numpy(),

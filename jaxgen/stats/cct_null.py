@@ -38,20 +38,20 @@ def gaussian_cct_null(correlation, draws: int = NULL_DRAWS, seed: int = 0) -> jn
     """Sorted log p-values (draws,) of the CCT of the two-sided p-values of z ~ N(0, correlation).
 
     correlation : (c, c) positive definite; draws : a multiple of 8 192 (default :data:`NULL_DRAWS`).
-    Deterministic in ``seed``; the dtype is the correlation's.
+    Deterministic in ``seed``, and the same draws whatever the dtype (the correlation's, of the result): the
+    normal deviates are drawn in float32 and the Cholesky factor taken in float64.
     """
-    correlation = jnp.asarray(correlation)
     if draws % _CHUNK:
         raise ValueError(f"draws must be a multiple of {_CHUNK}, got {draws}")
-    return _simulate(correlation, jax.random.key(seed), draws // _CHUNK)
+    dtype = jnp.asarray(correlation).dtype
+    root = jnp.asarray(np.linalg.cholesky(np.asarray(correlation, dtype=np.float64)), dtype)
+    return _simulate(root, jax.random.key(seed), draws // _CHUNK)
 
 
 @partial(jax.jit, static_argnums=2)
-def _simulate(correlation, key, chunks):
-    root = jnp.linalg.cholesky(correlation)
-
+def _simulate(root, key, chunks):
     def chunk(k):
-        z = jax.random.normal(k, (_CHUNK, correlation.shape[0]), correlation.dtype) @ root.T
+        z = jax.random.normal(k, (_CHUNK, root.shape[0]), jnp.float32).astype(root.dtype) @ root.T
         return cct_log(jnp.log(2.0) + log_ndtr(-jnp.abs(z)), axis=1)
 
     return jnp.sort(jax.lax.map(chunk, jax.random.split(key, chunks)).ravel())

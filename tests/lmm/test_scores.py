@@ -94,6 +94,25 @@ def test_few_variance_factors_give_the_tests_of_the_direct_sums():
                                    atol=1e-6, err_msg=test)
 
 
+@pytest.mark.parametrize("car_fits", [True, False])
+@pytest.mark.parametrize("chosen", [("cct",), ("omnibus",), ("empirical",), ("burden", "spatial")])
+def test_a_subset_of_tests_gives_their_p_values_and_nan_for_the_others(study, chosen, car_fits):
+    """Computing only some tests (as a scan with --test does) changes none of their p-values; with a wrong CAR
+    the spatial and burden tests are then still the empirical ones."""
+    d, data = study
+    null = dataclasses.replace(fit_null_model(data), car_fits=car_fits)
+    every, some = score_tests(null, _snps(data)), score_tests(null, _snps(data), tests=chosen)
+    for test in TESTS:
+        if test in chosen:
+            np.testing.assert_allclose(np.asarray(some.log_p_of(test)), np.asarray(every.log_p_of(test)), rtol=1e-12)
+        else:
+            assert np.isnan(np.asarray(some.log_p_of(test))).all(), test
+    if not car_fits:
+        np.testing.assert_array_equal(np.asarray(every.log_p_spatial), np.asarray(every.log_p_empirical))
+    with pytest.raises(ValueError, match="tests must be among"):
+        score_tests(null, _snps(data), tests=("mostest",))
+
+
 @pytest.mark.parametrize("c", [2, 6, 68])
 def test_min_p_of_burden_and_whitened_chi2_is_exact(c):
     """The omnibus min-P p-value against SciPy's quadrature of the same joint law, and uniform under the
