@@ -9,7 +9,9 @@ Each (N, C, P) of the product of the three lists gets its own genome: one proces
 
 - jaxgen: ``scan`` compiled first on a 2-block genome of the same shapes, then timed with ``kinship="loco"``
   (GRM pass, one eigendecomposition and null fit per chromosome, tests) and with ``kinship="grm"`` (one GRM of
-  every SNP, one null fit: no LOCO), each stage apart;
+  every SNP, one null fit: no LOCO), each stage apart, computing every test; then with LOCO and the default
+  test alone (``omnibus``), and with LOCO and ``cct`` alone (a score test per region and their combination:
+  PLINK 2's work, plus the kinship);
 - PLINK 2 ``--glm allow-no-covars`` (linear regression, no kinship) on the C QTs at once, with ``--threads 1``
   and with PLINK's default threads;
 - GEMMA (``-bfile``, single-threaded BLAS): its kinship ``-gk 1`` timed apart, then the univariate LMM of ONE
@@ -39,6 +41,10 @@ import time
 from pathlib import Path
 
 GEMMA_ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+# jaxgen's timed scans: (kinship, tests; None: every test). "loco_cct" is PLINK 2's work (a test per region,
+# with CCT over them) plus the LOCO kinship; "loco_omnibus" the default test alone.
+RUNS = {"loco": ("loco", None), "grm": ("grm", None), "loco_omnibus": ("loco", ("omnibus",)),
+        "loco_cct": ("loco", ("cct",))}
 CHROMOSOMES = 3
 LD_BLOCK = 10
 GENERATION_CHUNK = 10_000  # SNPs of haplotypes drawn at once (the latent chains are float64)
@@ -109,14 +115,18 @@ def jaxgen_worker(folder: Path, block_size: int, device_platform: str) -> dict:
     timings = {}
     with jax.default_device(jax.devices(device_platform)[0]):
         start = time.perf_counter()
-        scan(PlinkFileset.open(folder / "warm"), Y, A, kinship="loco", block_size=block_size)
+        for kinship, tests in RUNS.values():
+            scan(PlinkFileset.open(folder / "warm"), Y, A, kinship=kinship, block_size=block_size,
+                 **({} if tests is None else {"tests": tests}))
         timings["compile_warmup"] = time.perf_counter() - start
-        for kinship in ("loco", "grm"):
-            result = scan(fileset, Y, A, kinship=kinship, block_size=block_size)
+        for label, (kinship, tests) in RUNS.items():
+            result = scan(fileset, Y, A, kinship=kinship, block_size=block_size,
+                          **({} if tests is None else {"tests": tests}))
             seconds = dict(result.seconds)
             seconds["total"] = sum(seconds.values())
-            timings[kinship] = seconds
-    return {"seconds": timings, "tested_snps": len(result.sumstats), "device": str(jax.devices(device_platform)[0]),
+            timings[label] = seconds
+    return {"seconds": timings, "runs": {label: {"kinship": k, "tests": t or "all"} for label, (k, t) in RUNS.items()},
+            "tested_snps": len(result.sumstats), "device": str(jax.devices(device_platform)[0]),
             "x64": bool(jax.config.jax_enable_x64)}
 
 
@@ -191,10 +201,11 @@ def one_run(n: int, c: int, p: int, args, peers: dict) -> dict:
 
 
 def ratios(run: dict) -> dict:
-    """GEMMA total / jaxgen total and jaxgen / PLINK 2, for LOCO and for one GRM, each PLINK thread count."""
+    """GEMMA total / jaxgen total and jaxgen / PLINK 2, for each jaxgen run of :data:`RUNS`, each PLINK thread
+    count."""
     out = {}
     jaxgen = run["jaxgen"]["seconds"]
-    for kinship in ("loco", "grm"):
+    for kinship in RUNS:
         if "gemma" in run:
             for test in ("lmm1", "lmm3"):
                 out[f"gemma_{test}_total_over_jaxgen_{kinship}"] = run["gemma"][test]["total_seconds"] / jaxgen[kinship]["total"]

@@ -33,7 +33,8 @@ class MultitaskCCATruth:
     V : (q, K) true region weights for standardized regions, scaled so Var(ỹ_kᵀv_k) = 1.
     ccc : (K,) population canonical correlation of each task.
     causal_snps : (p,) bool shared SNP support; causal_regions : (q,) bool shared region support.
-    snp_correlation : (p, p) population LD correlation; region_correlation : (q, q) Σy.
+    snp_correlation : (p, p) population LD correlation (None when drawn from the sample moments: a genome-wide
+        p × p matrix would not fit in memory); region_correlation : (q, q) Σy.
     """
 
     U: np.ndarray
@@ -41,7 +42,7 @@ class MultitaskCCATruth:
     ccc: np.ndarray
     causal_snps: np.ndarray
     causal_regions: np.ndarray
-    snp_correlation: np.ndarray
+    snp_correlation: np.ndarray | None
     region_correlation: np.ndarray
 
 
@@ -116,20 +117,26 @@ def multitask_modalities(rng: np.random.Generator, X, adjacency, ccc, *, snp_mea
     X = np.asarray(X, dtype=float)
     p, q = X.shape[1], adjacency.shape[0]
     snp_mean = X.mean(axis=0) if snp_mean is None else snp_mean
-    cov_x = np.cov(X, rowvar=False) if snp_covariance is None else snp_covariance
     sigma_y = _car_correlation(adjacency, region_rho)
     snp_support = np.zeros(p, dtype=bool)
     snp_support[rng.choice(p, size=n_causal_snps, replace=False)] = True
     region_support = np.zeros(q, dtype=bool)
     region_support[contiguous_regions(rng, adjacency, n_causal_regions)] = True
+    if snp_covariance is None:  # the sample moments; only the causal SNPs' block is formed (p may be genome-wide)
+        support_covariance = np.atleast_2d(np.cov(X[:, snp_support], rowvar=False))
+        sd_x, snp_correlation = X.std(axis=0, ddof=1), None
+    else:
+        support_covariance = snp_covariance[np.ix_(snp_support, snp_support)]
+        sd_x = np.sqrt(np.diag(snp_covariance))
+        snp_correlation = snp_covariance / np.outer(sd_x, sd_x)
 
-    U = _unit_variance_weights(rng, snp_support, len(ccc), cov_x, signed=True)
-    V = _unit_variance_weights(rng, region_support, len(ccc), sigma_y, signed=False)
+    U = _unit_variance_weights(rng, snp_support, len(ccc), support_covariance, signed=True)
+    V = _unit_variance_weights(rng, region_support, len(ccc), sigma_y[np.ix_(region_support, region_support)],
+                               signed=False)
     centred = X - snp_mean
     Ys = np.stack([_modality(rng, centred @ U[:, k], V[:, k], sigma_y, ccc[k]) for k in range(len(ccc))])
-    sd_x = np.sqrt(np.diag(cov_x))
     truth = MultitaskCCATruth(U=U * sd_x[:, None], V=V, ccc=np.asarray(ccc, dtype=float), causal_snps=snp_support,
-                              causal_regions=region_support, snp_correlation=cov_x / np.outer(sd_x, sd_x),
+                              causal_regions=region_support, snp_correlation=snp_correlation,
                               region_correlation=sigma_y)
     return Ys, truth
 
@@ -141,14 +148,15 @@ def _car_correlation(adjacency, rho):
     return cov / np.outer(sd, sd)
 
 
-def _unit_variance_weights(rng, support, n_tasks, covariance, signed):
-    """(d, K) weights on ``support``, each column scaled so wᵀ covariance w = 1."""
+def _unit_variance_weights(rng, support, n_tasks, support_covariance, signed):
+    """(d, K) weights on ``support`` (d,), each column scaled so wᵀΣw = 1 (support_covariance: Σ's block on the
+    support)."""
     d = support.shape[0]
     W = np.zeros((d, n_tasks))
     magnitudes = rng.uniform(0.5, 1.5, size=(support.sum(), n_tasks))
     signs = rng.choice([-1.0, 1.0], size=(support.sum(), 1)) if signed else 1.0
     W[support] = magnitudes * signs
-    return W / np.sqrt(np.einsum("ik,ij,jk->k", W, covariance, W))
+    return W / np.sqrt(np.einsum("ik,ij,jk->k", W[support], support_covariance, W[support]))
 
 
 def _modality(rng, signal, v, sigma_y, rho):

@@ -60,3 +60,22 @@ def test_bad_arguments_are_refused():
         simulate_multitask_cca(0, n=50, p=10, q=6, n_tasks=2, ccc=(0.9, 0.5, 0.1))
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         simulate_multitask_cca(0, n=50, p=10, q=6, n_tasks=1, ccc=(1.0,))
+
+
+def test_sample_moments_use_only_the_causal_block():
+    """From the sample moments (a simulated genome-wide study), the modalities and truth equal those drawn with
+    the full sample covariance given, and no p × p matrix is formed."""
+    from jaxgen.data.multitask_cca import multitask_modalities
+    from jaxgen.graphs import lattice_adjacency
+
+    X = np.random.default_rng(0).binomial(2, 0.3, (60, 500)).astype(float)
+    A = lattice_adjacency(9)
+    ccc = np.array([0.5, 0.3])
+    kwargs = dict(n_causal_snps=6, n_causal_regions=3)
+    Ys, truth = multitask_modalities(np.random.default_rng(1), X, A, ccc, **kwargs)
+    full_Ys, full = multitask_modalities(np.random.default_rng(1), X, A, ccc, snp_mean=X.mean(0),
+                                         snp_covariance=np.cov(X, rowvar=False), **kwargs)
+    np.testing.assert_allclose(Ys, full_Ys, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(truth.U, full.U, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(truth.V, full.V)
+    assert truth.snp_correlation is None and full.snp_correlation.shape == (500, 500)
