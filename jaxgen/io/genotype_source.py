@@ -223,17 +223,21 @@ def quality_control(genotypes: Genotypes, maf_min: float, counted: np.ndarray) -
     counted : (n,) bool, the subjects whose called genotypes give the allele frequencies."""
     X = genotypes.dosages
     missing = np.isnan(X)
-    mean = _called_mean(X, missing)
-    if missing.any():
+    any_missing = missing.any()
+    mean = _called_mean(X, missing) if any_missing else X.mean(axis=0)
+    if any_missing:
         X = np.where(missing, mean, X)
-    frequency = _called_mean(genotypes.dosages[counted], missing[counted]) / 2.0
+    everyone = counted.all()
+    frequency = (mean if everyone else _called_mean(genotypes.dosages[counted], missing[counted])) / 2.0
     maf = np.minimum(frequency, 1.0 - frequency)
     snps = genotypes.snps.assign(a1_frequency=frequency, maf=maf, missing_rate=missing.mean(axis=0))
-    monomorphic = ~(X.std(axis=0) > 0)
+    monomorphic = ~(X.max(axis=0) > X.min(axis=0))  # also a SNP never called (its imputed mean is NaN)
     rare = ~monomorphic & (maf < maf_min)
     keep = ~(monomorphic | rare)
     counts = QCCounts(int(missing.sum()), int(missing.any(axis=0).sum()), tuple(snps["snp"][monomorphic]),
                       tuple(snps["snp"][rare]), int(keep.sum()))
+    if keep.all():
+        return replace(genotypes, dosages=X, snps=snps.reset_index(drop=True), missing=missing), counts
     kept = replace(genotypes, dosages=X[:, keep], snps=snps[keep].reset_index(drop=True), missing=missing[:, keep])
     return kept, counts
 

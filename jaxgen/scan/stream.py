@@ -134,7 +134,7 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
         start = time.perf_counter()
         K = relationships.relationship(leave_out=chromosome) if relationships is not None else kinship
         data, info = prepare_data(Y.to_numpy(), np.zeros((len(Y), 0)), adjacency, C, K)
-        nulls[chromosome] = fit_null_model(data, heritability=heritability)
+        nulls[chromosome] = jax.block_until_ready(fit_null_model(data, heritability=heritability))  # timed whole
         elapsed = time.perf_counter() - start
         seconds["null"] += elapsed
         stream.meter.break_line()
@@ -183,10 +183,14 @@ def _tested_snps(fileset: GenotypeSource, chromosomes) -> np.ndarray:
 
 
 @partial(jax.jit, static_argnames="tests")
-def _rotated_tests(null: NullModel, rotation, X, tests):
-    """Score tests ``tests`` (:func:`score_tests`) of the standardized dosages X (n, b) after rotation by Uᵀ (n, n)."""
-    X = jnp.asarray(X, null.inverse_variance.dtype)
-    return score_tests(null, X if rotation is None else jnp.matmul(rotation, X, precision=_HIGHEST), tests)
+def _rotated_tests(null: NullModel, rotation, dosages, tests):
+    """(score tests ``tests`` (:func:`score_tests`), sds (b,)) of the dosages (n, b), each column standardized
+    (ddof = 1) and rotated by Uᵀ (n, n); every column must vary."""
+    X = jnp.asarray(dosages, null.inverse_variance.dtype)
+    X = X - X.mean(axis=0)
+    sd = jnp.sqrt(jnp.sum(X * X, axis=0) / (X.shape[0] - 1))
+    X = X / sd
+    return score_tests(null, X if rotation is None else jnp.matmul(rotation, X, precision=_HIGHEST), tests), sd
 
 
 class _Stream:
@@ -201,6 +205,7 @@ class _Stream:
         self.columns = None if mesh.size == 1 else NamedSharding(mesh, PartitionSpec(None, "batch"))
         block_size = -(-block_size // mesh.size) * mesh.size
         self.fileset, self.rows, self.block_size, self.meter = fileset, rows, block_size, meter
+        self.every_row = np.array_equal(rows, np.arange(len(fileset.subject_ids)))  # no copy of the subjects
         self.per_region, self.regions, self.tests = per_region, regions, tests
         if per_region is not None:
             per_region.write("SNP\tREGION\tBETA\tSE\tZ\n")
@@ -224,25 +229,27 @@ class _Stream:
             self._collect(*pending)
 
     def _dispatch(self, block, null, rotation):
-        """Standardize a QC'd block over the analysed subjects, pad it to ``block_size`` columns (repeating
-        its last SNP) and start its tests; returns (its SNP table, the tests being computed or None, the
-        SNPs' sds (k,))."""
-        X = block.dosages[self.rows]
-        sd = X.std(axis=0, ddof=1)
-        varies = sd > 0  # polymorphic in the fileset but constant in the analysed subjects: untestable
-        self.constant += int((~varies).sum())
-        snps = block.snps[varies].reset_index(drop=True)
+        """Take a QC'd block's analysed subjects, pad it to ``block_size`` columns (repeating its last SNP) and
+        start its tests (standardized on the device); returns (its SNP table, (the tests, the SNPs' sds) being
+        computed, or None)."""
+        X = block.dosages if self.every_row else block.dosages[self.rows]
+        varies = X.max(axis=0) > X.min(axis=0)  # polymorphic in the fileset but constant here: untestable
+        snps = block.snps
+        if not varies.all():
+            self.constant += int((~varies).sum())
+            X, snps = X[:, varies], snps[varies].reset_index(drop=True)
         if not len(snps):
-            return snps, None, None
-        Z = (X[:, varies] - X[:, varies].mean(axis=0)) / sd[varies]
-        padded = np.concatenate([Z, np.repeat(Z[:, -1:], self.block_size - Z.shape[1], axis=1)], axis=1)
+            return snps, None
+        if X.shape[1] < self.block_size:
+            X = np.concatenate([X, np.repeat(X[:, -1:], self.block_size - X.shape[1], axis=1)], axis=1)
         if self.columns is not None:
-            padded = jax.device_put(padded, self.columns)
-        return snps, _rotated_tests(null, rotation, padded, self.tests), sd[varies]
+            X = jax.device_put(X, self.columns)
+        return snps, _rotated_tests(null, rotation, X, self.tests)
 
-    def _collect(self, snps, tests, sd) -> None:
-        if tests is None:
+    def _collect(self, snps, computed) -> None:
+        if computed is None:
             return
+        tests, sd = computed
         k = len(snps)
         log_p = {test: np.asarray(tests.log_p_of(test))[:k] for test in self.tests}
         self.tables.append(pd.DataFrame({
@@ -251,7 +258,7 @@ class _Stream:
             "A1_FREQ": snps["a1_frequency"].to_numpy(), "N": len(self.rows),
             **{f"LOG_P_{test.upper()}": values for test, values in log_p.items()}}))
         if self.per_region is not None:
-            self._write_per_region(snps["snp"].to_numpy(), tests, sd)
+            self._write_per_region(snps["snp"].to_numpy(), tests, np.asarray(sd)[:k])
         smallest = np.nanmin(np.column_stack(list(log_p.values())), axis=1)
         keep = smallest < self.log_keep
         if keep.any():

@@ -98,11 +98,9 @@ def cct_log(log_pvalues, weights=None, axis: int = -1, *, log: bool = True):
 def _cot_pi(p):
     """cot(πp) = tan((½ − p)π) for p in (0, 1), accurate near 0, ½ and 1. Shape of ``p``."""
     low, high = p < 0.25, p > 0.75
-    # 1 - p and 0.5 - p are exact in the ranges where they are used (Sterbenz's lemma).
-    from_low = 1.0 / jnp.tan(jnp.pi * jnp.where(low, p, 0.25))
-    from_high = -1.0 / jnp.tan(jnp.pi * jnp.where(high, 1.0 - p, 0.25))
-    middle = jnp.tan(jnp.pi * (0.5 - jnp.where(low | high, 0.5, p)))
-    return jnp.where(low, from_low, jnp.where(high, from_high, middle))
+    # 1 - p and 0.5 - p are exact in the ranges where they are used (Sterbenz's lemma); one tan for the three
+    angle = jnp.tan(jnp.pi * jnp.where(low, p, jnp.where(high, 1.0 - p, 0.5 - p)))
+    return jnp.where(low, 1.0 / angle, jnp.where(high, -1.0 / angle, angle))
 
 
 def _combine(p, logp, w, invalid_input):
