@@ -14,7 +14,7 @@ from jaxgen.cli.common import add_run_options, device_scope
 from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_files, preflight
 from jaxgen.data import standardize_columns
 from jaxgen.io import ReadLog, atomic_output_dir, load_scan_study
-from jaxgen.lmm.scores import TESTS
+from jaxgen.lmm.scores import TESTS, check_tests
 from jaxgen.reports import write_scan_outputs
 from jaxgen.stats.tails import p_value
 
@@ -77,11 +77,10 @@ def _finemap(args, study, Y, adjacency, result, sumstats, loci, log):
 
 
 def _tests(text: str) -> list[str]:
-    names = comma_list(text)
-    unknown = [t for t in names if t not in TESTS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"tests must be among {', '.join(TESTS)}, got {text!r}")
-    return list(dict.fromkeys(names))
+    try:
+        return list(check_tests(comma_list(text)))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run(args, echo=print) -> dict:

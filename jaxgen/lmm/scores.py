@@ -61,7 +61,7 @@ from jaxgen.stats.tails import chi2_isf_log, chi2_log_sf, f_log_sf
 from jaxgen.stats.cct import cct_log
 from jaxgen.stats.cct_null import refer_to_null
 
-__all__ = ["TESTS", "ScoreTests", "score_tests"]
+__all__ = ["TESTS", "ScoreTests", "check_tests", "score_tests"]
 
 TESTS = ("omnibus", "cct", "spatial", "empirical", "burden")
 _HIGHEST = jax.lax.Precision.HIGHEST
@@ -96,9 +96,7 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     tests : the SNP-level tests to compute, among :data:`TESTS` (the others' log p-values are NaN): the
     whitened tests cost a c × c factorization per SNP, the per-region tests and ``cct`` do not.
     """
-    unknown = sorted(set(tests) - set(TESTS))
-    if unknown:
-        raise ValueError(f"tests must be among {TESTS}, got {unknown}")
+    check_tests(tests)
     X = jnp.asarray(X, null.inverse_variance.dtype)
     inv_v = null.inverse_variance
     scores = _mm(X.T, null.weighted_residual)  # s (p, c)
@@ -119,6 +117,16 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
                      burden=log_p_burden)
     return ScoreTests(beta=scores / information, se=jax.lax.rsqrt(information), z=z, log_p=log_p,
                       **{f"log_p_{test}": value if test in tests else missing for test, value in snp_level.items()})
+
+
+def check_tests(tests) -> tuple[str, ...]:
+    """``tests`` as a tuple without repeats, after checking it names one or more of :data:`TESTS`
+    (ValueError otherwise)."""
+    chosen = tuple(dict.fromkeys(str(test) for test in tests))
+    unknown = [test for test in chosen if test not in TESTS]
+    if unknown or not chosen:
+        raise ValueError(f"tests must be among {', '.join(TESTS)} (one or more), got {', '.join(chosen) or 'none'}")
+    return chosen
 
 
 def _calibrated_cct(log_p, null: NullModel):

@@ -35,7 +35,7 @@ from jaxgen.io.log import ReadLog
 from jaxgen.io.genotype_source import GenotypeSource, QCCounts
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import NullModel, fit_null_model
-from jaxgen.lmm.scores import TESTS, score_tests
+from jaxgen.lmm.scores import TESTS, check_tests, score_tests
 from jaxgen.runtime import batch_mesh, platform_devices, require_memory
 from jaxgen.scan.kinship import GRM_BLOCK, ChromosomeRelationships
 
@@ -98,9 +98,7 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
     log = log or ReadLog()
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
-    unknown = [str(test) for test in tests if test not in TESTS]
-    if unknown or not len(tests):
-        raise ValueError(f"tests must be one or more of {', '.join(TESTS)}, got {', '.join(map(str, tests)) or 'none'}")
+    tests = check_tests(tests)
     rows = subject_rows(fileset, Y.index)
     tested = _tested_snps(fileset, chromosomes)
     C = np.ones((len(Y), 1)) if covariates is None else np.asarray(covariates, float)
@@ -128,7 +126,7 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
     chromosome_of = fileset.table["chromosome"].to_numpy()
     groups = list(dict.fromkeys(chromosome_of[tested])) if loco else [None]
     stream = _Stream(fileset, rows, block_size, keep_profiles, _Progress(len(tested), progress), per_region,
-                     [str(r) for r in Y.columns], tuple(tests), devices)
+                     [str(r) for r in Y.columns], tests, devices)
     nulls = {}
     for chromosome in groups:
         start = time.perf_counter()

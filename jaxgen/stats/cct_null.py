@@ -64,7 +64,8 @@ def _simulate(root, normals):
 
 def _bulk_cct_log(p):
     """log CCT p-value of each row of p (draws, c), equal weights: :func:`cct_log` without its guards for
-    p-values beyond float range (a null draw has none), 6× faster; equal to it to rounding."""
+    p-values beyond float range (a null draw has none), 3× faster; equal to it up to the float32 rounding of
+    the sum, which cancellation amplifies to at most 4e-4 of the p-value (1e-4 in 99.99% of draws)."""
     statistic = jnp.mean(_cot_pi(p), axis=1)
     return jnp.where(statistic > 1.0, jnp.log(jnp.arctan(1.0 / statistic)) - math.log(math.pi),
                      jnp.log(0.5 - jnp.arctan(statistic) / math.pi))
