@@ -69,7 +69,7 @@ def ess_per_second(study, method, num_chains, num_warmup, num_samples, devices):
     if method == "gibbs":
         def run(seed):
             return run_gibbs_chains(jax.random.key(seed), data, Priors(), num_chains=num_chains,
-                                    num_warmup=num_warmup, num_samples=num_samples, devices=devices)
+                                    num_warmup=num_warmup, num_samples=num_samples, devices=devices).sites
     else:
         mcmc = MCMC(NUTS(spatial_lmm_model), num_warmup=num_warmup, num_samples=num_samples,
                     num_chains=num_chains, chain_method="vectorized", progress_bar=False)

@@ -52,8 +52,9 @@ def refit_as(result: LMMResult, model: str, *, num_warmup: int = 500, thin: int 
         draws = jax.block_until_ready(run_gibbs_chains(jax.random.key(seed), data, priors, num_chains=num_chains,
                                                        num_warmup=num_warmup, num_samples=num_samples, thin=thin,
                                                        progress=progress))
-    return dataclasses.replace(result, draws=draws, data=data, priors=priors, method="gibbs",
-                               seconds=time.perf_counter() - start, _cache={})
+    return dataclasses.replace(result, draws=draws.sites, data=data, priors=priors, method="gibbs",
+                               seconds=time.perf_counter() - start, sampled_log_likelihood=draws.log_likelihood,
+                               _cache={})
 
 
 def compare_models(result: LMMResult, models: Sequence[str] | None = None, *, num_warmup: int = 500, thin: int = 1,

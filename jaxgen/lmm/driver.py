@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache, partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -24,11 +25,21 @@ import numpy as np
 from jax.sharding import Mesh, PartitionSpec
 
 from jaxgen.lmm.data import LMMData
-from jaxgen.lmm.gibbs import gibbs_sweep, init_params
+from jaxgen.lmm.gibbs import Params, gibbs_step, init_params, residual_row_forms
+from jaxgen.lmm.model import row_log_density
 from jaxgen.lmm.priors import Priors
 from jaxgen.runtime import platform_devices
 
-__all__ = ["run_gibbs_chains"]
+__all__ = ["GibbsDraws", "run_gibbs_chains"]
+
+
+class GibbsDraws(NamedTuple):
+    """The kept draws of :func:`run_gibbs_chains`: ``sites``, the latent sites, each (chains, draws, ...);
+    ``log_likelihood`` (chains, draws, n), log p(ỹ_i | draw) of every rotated row, as
+    :func:`jaxgen.lmm.likelihood.pointwise_log_likelihood` computes it from the sites."""
+
+    sites: dict
+    log_likelihood: jnp.ndarray
 
 
 class _Progress:
@@ -49,8 +60,8 @@ class _Progress:
 
 
 def run_gibbs_chains(key, data: LMMData, priors: Priors, *, num_chains: int, num_warmup: int,
-                     num_samples: int, thin: int = 1, progress: bool = False, devices=None) -> dict:
-    """Sample ``num_chains`` chains; returns the latent sites, each (num_chains, num_samples, ...).
+                     num_samples: int, thin: int = 1, progress: bool = False, devices=None) -> GibbsDraws:
+    """Sample ``num_chains`` chains; returns their kept draws and the rows' log likelihood at each (:class:`GibbsDraws`).
 
     devices : the devices to spread the chains over (default: :func:`jaxgen.runtime.platform_devices`).
     """
@@ -58,7 +69,7 @@ def run_gibbs_chains(key, data: LMMData, priors: Priors, *, num_chains: int, num
         _Progress.start(num_warmup + num_samples * thin, f"Gibbs, {num_chains} chains")
     keys = jax.random.split(key, num_chains)
     mesh = chain_mesh(num_chains, platform_devices() if devices is None else devices)
-    return _compiled(mesh, num_warmup, num_samples, thin, progress)(keys, data, priors)
+    return GibbsDraws(*_compiled(mesh, num_warmup, num_samples, thin, progress)(keys, data, priors))
 
 
 def chain_mesh(num_chains: int, devices) -> Mesh:
@@ -79,36 +90,47 @@ def _compiled(mesh, num_warmup, num_samples, thin, progress):
 
 
 def _run(keys, data, priors, *, num_warmup, num_samples, thin, progress):
-    """The chains of one device, vmapped: keys (chains,) → latent sites (chains, num_samples, ...)."""
+    """The chains of one device, vmapped: keys (chains,) → latent sites (chains, num_samples, ...) and the
+    log likelihood (chains, num_samples, n) of the rows at each kept draw."""
     init_keys, run_keys = jnp.moveaxis(jax.vmap(jax.random.split)(keys), 1, 0)
     params = jax.vmap(init_params, in_axes=(0, None, None))(init_keys, data, priors)
-    sweep_chains = jax.vmap(gibbs_sweep, in_axes=(0, 0, None, None))
+    step_chains = jax.vmap(gibbs_step, in_axes=(0, 0, None, None))
     total = num_warmup + num_samples * thin
     every = max(1, total // 50)
 
     def step(i, carry):
+        """Sweep i of every chain: the new params and keys, and the draws' residual row forms (or None)."""
         params, keys = carry
         keys, subs = jnp.moveaxis(jax.vmap(jax.random.split)(keys), 1, 0)
-        params = sweep_chains(subs, params, data, priors)
+        params, row_forms = step_chains(subs, params, data, priors)
         if progress:
             done = i + 1
             first_device = jax.lax.axis_index("chains") == 0
             jax.lax.cond(first_device & ((done % every == 0) | (done == total)),
                          lambda: jax.debug.callback(_Progress.report, done), lambda: None)
-        return params, keys
+        return (params, keys), row_forms
+
+    def keep(slot, kept, params: Params, row_forms):
+        """The draw and its rows' log likelihood into slot ``slot`` of the buffers ``kept``."""
+        if row_forms is None:        # without kinship the sweep needs no residual: formed for kept draws only
+            row_forms = jax.vmap(residual_row_forms, in_axes=(0, None))(params, data)
+        log_likelihood = jax.vmap(lambda forms, p: row_log_density(forms, data.row_scales(p.h2), p.sigma2, p.rho,
+                                                                   data.car))(row_forms, params)
+        return jax.tree.map(lambda buffer, x: buffer.at[slot].set(x), kept,
+                            (params.sites(data.has_kinship), log_likelihood))
 
     def step_and_keep(i, carry):
         """Sweep i; after warm-up, every thin-th sweep goes into slot (i − num_warmup + 1)/thin − 1."""
         params, keys, kept = carry
-        params, keys = step(i, (params, keys))
+        (params, keys), row_forms = step(i, (params, keys))
         after = i - num_warmup + 1
         slot = jnp.clip(after // thin - 1, 0, num_samples - 1)
-        keep = (after > 0) & (after % thin == 0)
-        kept = jax.tree.map(lambda buffer, x: buffer.at[slot].set(jnp.where(keep, x, buffer[slot])),
-                            kept, params.sites(data.has_kinship))
+        kept = jax.lax.cond((after > 0) & (after % thin == 0), partial(keep, slot), lambda kept, *_: kept,
+                            kept, params, row_forms)
         return params, keys, kept
 
     # one loop over all sweeps, so that the sweep is compiled once
-    empty = jax.tree.map(lambda x: jnp.zeros((num_samples, *x.shape), x.dtype), params.sites(data.has_kinship))
+    kept = (params.sites(data.has_kinship), jnp.zeros((len(keys), data.Y.shape[0]), data.Y.dtype))
+    empty = jax.tree.map(lambda x: jnp.zeros((num_samples, *x.shape), x.dtype), kept)
     _, _, draws = jax.lax.fori_loop(0, total, step_and_keep, (params, run_keys, empty))
     return jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), draws)

@@ -73,20 +73,22 @@ def fit(Y, X, adjacency, *, covariates=None, kinship=None, method: str = "gibbs"
 
     key = jax.random.key(seed)
     start = time.perf_counter()
+    log_likelihood = None                # the Gibbs driver records it; for the others, computed on first use
     with single_threaded_blas():
         if method == "gibbs":
-            draws = run_gibbs_chains(key, data, priors, num_chains=num_chains, num_warmup=num_warmup,
-                                     num_samples=num_samples, thin=thin, progress=progress)
+            draws, log_likelihood = run_gibbs_chains(key, data, priors, num_chains=num_chains, num_warmup=num_warmup,
+                                                     num_samples=num_samples, thin=thin, progress=progress)
         elif method == "nuts":
             draws = _run_nuts(key, data, priors, num_chains, num_warmup, num_samples, thin, progress)
         else:
             draws = _run_svi(key, data, priors, num_chains, num_samples, svi_steps, progress)
-        draws = jax.block_until_ready(draws)
+        draws, log_likelihood = jax.block_until_ready((draws, log_likelihood))
     seconds = time.perf_counter() - start
     _check_finite(draws, method)
     return LMMResult(draws=draws, data=data, snp_ids=snp_ids, region_names=region_names,
                      covariate_names=covariate_names, snp_sd=info["snp_sd"], method=method, priors=priors,
-                     rhat_max=rhat_max, ess_min=ess_min, seconds=seconds, heritability=heritability)
+                     rhat_max=rhat_max, ess_min=ess_min, seconds=seconds, heritability=heritability,
+                     sampled_log_likelihood=log_likelihood)
 
 
 def _warn_if_gate_unreachable(num_chains, num_samples, ess_min):
@@ -138,14 +140,14 @@ def _labels(given, table, prefix, count):
 def _check_memory(y_shape, x_shape, n_covariates, has_kinship, num_chains, num_samples) -> None:
     """Refuse (MemoryError) a fit whose draws, or whose kinship eigendecomposition, cannot fit in memory.
 
-    The draws of B (p, c), Gamma (m, c), tau2 (p) and three scalars per kept draw and chain are held
-    twice (on the device, then as the result's NumPy arrays); the eigendecomposition of an (n, n)
+    The draws of B (p, c), Gamma (m, c), tau2 (p), three scalars and the n rows' log likelihood per kept draw
+    and chain are held twice (on the device, then as the result's NumPy arrays); the eigendecomposition of an (n, n)
     kinship holds about four (n, n) float64 matrices on the host.
     """
     if len(y_shape) != 2 or len(x_shape) != 2:
         return  # prepare_data refuses these with its own message
     (n, c), p = y_shape, x_shape[1]
-    per_draw = p * c + n_covariates * c + p + 3
+    per_draw = p * c + n_covariates * c + p + 3 + n
     itemsize = np.dtype(jax.numpy.result_type(float)).itemsize
     draws = 2.0 * num_chains * num_samples * per_draw * itemsize
     require_memory(draws, f"keeping {num_chains} chains × {num_samples} draws of {per_draw} values (p = {p} SNPs, "

@@ -38,8 +38,8 @@ from jaxgen.lmm.model import spatial_lmm_model
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.slice import slice_sample_bounded
 
-__all__ = ["CoefficientPosterior", "GibbsState", "Params", "SpatialGibbs", "coefficient_posterior", "gibbs_sweep",
-           "init_params"]
+__all__ = ["CoefficientPosterior", "GibbsState", "Params", "SpatialGibbs", "coefficient_posterior", "gibbs_step",
+           "gibbs_sweep", "init_params", "residual_row_forms"]
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -159,32 +159,47 @@ def draw_tau2(key, params: Params, data: LMMData, priors: Priors) -> Params:
     return params._replace(tau2=rate / jax.random.gamma(key, priors.tau_shape + 0.5 * c, rate.shape, rate.dtype))
 
 
-def draw_h2(key, params: Params, data: LMMData) -> Params:
-    """h² by slice sampling its exact conditional on (0, 1), O(n) per evaluation; a no-op without kinship."""
-    if not data.has_kinship:
-        return params
-    c = data.Y.shape[1]
+def residual_row_forms(params: Params, data: LMMData) -> jnp.ndarray:
+    """r_iᵀQ(ρ)r_i (n,) of the rotated residual rows r_i = ỹ_i − θᵀw̃_i: the data term of h²'s conditional
+    and of each row's log likelihood (:func:`jaxgen.lmm.model.row_log_density`)."""
     rotated_theta = data.car.rotate(_theta(params))                       # (m + p, c), small
     rotated_residual = data.car.rotate(data.Y) - jnp.matmul(data.W, rotated_theta, precision=_HIGHEST)
     degree, adjacent = data.car.row_forms(rotated_residual)
-    row_quad = degree - params.rho * adjacent
+    return degree - params.rho * adjacent
+
+
+def draw_h2(key, params: Params, data: LMMData, row_forms) -> Params:
+    """h² by slice sampling its exact conditional on (0, 1), O(n) per evaluation, given the residual row
+    forms (:func:`residual_row_forms`) of the current θ and ρ; a no-op without kinship."""
+    if not data.has_kinship:
+        return params
+    c = data.Y.shape[1]
 
     def log_density(h2):
         d = data.row_scales(h2)
-        return -0.5 * c * jnp.sum(jnp.log(d)) - 0.5 * jnp.sum(row_quad / d) / params.sigma2
+        return -0.5 * c * jnp.sum(jnp.log(d)) - 0.5 * jnp.sum(row_forms / d) / params.sigma2
 
     return params._replace(h2=slice_sample_bounded(key, params.h2, log_density, 0.0, 1.0))
 
 
 def gibbs_sweep(key, params: Params, data: LMMData, priors: Priors) -> Params:
     """One sweep: ρ and σ² with θ integrated out, then θ, τ², h² (see the module docstring)."""
+    return gibbs_step(key, params, data, priors)[0]
+
+
+def gibbs_step(key, params: Params, data: LMMData, priors: Priors) -> tuple[Params, jnp.ndarray | None]:
+    """:func:`gibbs_sweep` and the residual row forms (n,) of its new draw, which h²'s step computes (h²
+    does not enter them); None without kinship, where no step needs them."""
     k_rho, k_sigma, k_theta, k_tau, k_h2 = jax.random.split(key, 5)
     posterior = coefficient_posterior(params, data, priors)
     params = draw_rho(k_rho, params, posterior, data, priors)
     params = draw_sigma2(k_sigma, params, posterior, data, priors)
     params = draw_coefficients(k_theta, params, posterior, data)
     params = draw_tau2(k_tau, params, data, priors)
-    return draw_h2(k_h2, params, data)
+    if not data.has_kinship:
+        return params, None
+    row_forms = residual_row_forms(params, data)
+    return draw_h2(k_h2, params, data, row_forms), row_forms
 
 
 class SpatialGibbs(MCMCKernel):

@@ -39,18 +39,19 @@ def pointwise_log_likelihood(draws: dict, data: LMMData, batch_size: int = 64) -
     """log p(ỹ_i | Γ_s, B_s, σ²_s, h²_s, ρ_s), (chains, draws, n), for every kept draw s and rotated row i.
 
     draws : the latent sites, each (chains, draws, ...) (``h2`` absent without kinship). One compiled
-    map over the draws, ``batch_size`` draws at a time (memory batch_size × n × c).
+    map over the draws, ``batch_size`` draws of every chain at a time (memory chains × batch_size × n × c).
     """
-    chains, samples = jnp.shape(draws["rho"])
     names = ("Gamma", "B", "sigma2", "rho", *(("h2",) if "h2" in draws else ()))
-    flat = {name: jnp.reshape(draws[name], (chains * samples, *jnp.shape(draws[name])[2:])) for name in names}
+    sites = {name: draws[name] for name in names}
 
-    def one_draw(sites):
-        h2 = sites.get("h2", jnp.zeros((), data.Y.dtype))
-        law = observation_distribution(data, sites["Gamma"], sites["B"], sites["sigma2"], h2, sites["rho"])
+    def one_draw(site):
+        h2 = site.get("h2", jnp.zeros((), data.Y.dtype))
+        law = observation_distribution(data, site["Gamma"], site["B"], site["sigma2"], h2, site["rho"])
         return law.row_log_prob(data.Y)
 
-    return jax.lax.map(one_draw, flat, batch_size=batch_size).reshape(chains, samples, -1)
+    # vmapped over the chains, mapped over each chain's draws: draws sharded by chain (the Gibbs driver's
+    # output) stay on their devices; a map over chains × draws flattened would gather them on each device
+    return jax.vmap(lambda chain: jax.lax.map(one_draw, chain, batch_size=batch_size))(sites)
 
 
 def waic(log_likelihood) -> dict:

@@ -24,7 +24,8 @@ from jaxgen.graphs.car import CARSpectrum
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.priors import Priors
 
-__all__ = ["MatrixNormalCAR", "car_quadratic", "observation_distribution", "spatial_lmm_model"]
+__all__ = ["MatrixNormalCAR", "car_quadratic", "observation_distribution", "row_log_density",
+           "spatial_lmm_model"]
 
 
 def car_quadratic(rows, row_weights, adjacency, degrees, rho):
@@ -65,10 +66,15 @@ class MatrixNormalCAR(dist.Distribution):
 
     def row_log_prob(self, value):
         """The log density of each row (rows,), a c-variate normal: the terms of :meth:`log_prob`."""
-        c = self.event_shape[1]
         degree, adjacent = self.car.row_forms(self.car.rotate(value - self.loc))
-        return (-0.5 * c * jnp.log(2 * jnp.pi * self.sigma2 * self.row_scale) + 0.5 * self.car.logdet(self.rho)
-                - 0.5 * (degree - self.rho * adjacent) / (self.sigma2 * self.row_scale))
+        return row_log_density(degree - self.rho * adjacent, self.row_scale, self.sigma2, self.rho, self.car)
+
+
+def row_log_density(row_forms, row_scale, sigma2, rho, car: CARSpectrum):
+    """log N(r_i; 0, σ² s_i Q(ρ)⁻¹) of rows r_i (rows,) given their forms r_iᵀQ(ρ)r_i (rows,) and scales s_i."""
+    c = car.degrees.shape[0]
+    return (-0.5 * c * jnp.log(2 * jnp.pi * sigma2 * row_scale) + 0.5 * car.logdet(rho)
+            - 0.5 * row_forms / (sigma2 * row_scale))
 
 
 def spatial_lmm_model(data: LMMData, priors: Priors = Priors()):

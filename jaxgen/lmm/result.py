@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import arviz as az
 import jax
@@ -46,6 +46,8 @@ class LMMResult:
         fitted on first use with ``heritability``.
     method : "gibbs", "nuts" or "svi". rhat_max, ess_min : the convergence gate of ``test="posterior"``.
     seconds : wall time of sampling (compilation included on a first call of a shape).
+    sampled_log_likelihood : (chains, draws, n) the rows' log likelihood at each draw where the sampler
+        recorded it (the Gibbs driver does); otherwise :attr:`log_likelihood` computes it from the draws.
     """
 
     draws: dict
@@ -60,6 +62,7 @@ class LMMResult:
     ess_min: float = 400.0
     seconds: float = float("nan")
     heritability: str = "per-region"
+    sampled_log_likelihood: Any = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -88,8 +91,10 @@ class LMMResult:
         """(chains, draws, n) log p(ỹ_i | draw) of every rotated row (:mod:`jaxgen.lmm.likelihood`: without
         kinship the rows are the subjects; with kinship, the kinship eigen-directions)."""
         if "log_likelihood" not in self._cache:
-            draws = {k: jnp.asarray(v) for k, v in self.draws.items()}
-            self._cache["log_likelihood"] = np.asarray(pointwise_log_likelihood(draws, self.data))
+            values = self.sampled_log_likelihood
+            if values is None:
+                values = pointwise_log_likelihood({k: jnp.asarray(v) for k, v in self.draws.items()}, self.data)
+            self._cache["log_likelihood"] = np.asarray(values)
         return self._cache["log_likelihood"]
 
     def diagnostics(self, var_names: Sequence[str] | None = None) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -49,9 +50,21 @@ def write_lmm_outputs(result: LMMResult, folder: str | Path, *, snps: pd.DataFra
     """
     folder = Path(folder)
     stage = (stopwatch or Stopwatch()).stage
-    written = [folder / "posterior.nc"]
     with stage("posterior.nc"):
-        result.posterior.to_netcdf(written[0], engine="h5netcdf")
+        posterior = result.posterior          # with the log likelihood, computed here unless the sampler recorded it
+    # written while the tests and plots are computed: h5py releases the GIL while it writes
+    with ThreadPoolExecutor(1, thread_name_prefix="posterior.nc") as writer:
+        posterior_written = writer.submit(posterior.to_netcdf, folder / "posterior.nc", engine="h5netcdf")
+        written = _write_analysis(result, folder, stage, snps, inputs, settings, alpha, causal_snps, test, gene_sets,
+                                  comparison)
+        with stage("posterior.nc"):
+            posterior_written.result()
+    return [folder / "posterior.nc", *written]
+
+
+def _write_analysis(result, folder, stage, snps, inputs, settings, alpha, causal_snps, test, gene_sets, comparison):
+    """The tables, plots and report of :func:`write_lmm_outputs`; returns their paths."""
+    written = []
     with stage("SNP tests"):
         associations = result.associations()
         snp_tests = result.snp_tests(test=test).sort_values("p_value", kind="stable")

@@ -52,6 +52,25 @@ def test_pointwise_terms_sum_to_the_dense_normal_density_of_the_data(family_stud
         np.testing.assert_allclose(pointwise[0, s], per_row, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("with_kinship", [True, False], ids=["kinship", "no-kinship"])
+def test_the_sampler_records_the_log_likelihood_of_its_draws(family_study, with_kinship):
+    """The Gibbs driver's log likelihood of each kept draw (thinned, the sweep's own residual forms with kinship,
+    formed at kept draws without) equals the one computed afterwards from the draws."""
+    import jax
+
+    from jaxgen.lmm.driver import run_gibbs_chains
+
+    d = family_study
+    data, _ = lmm.prepare_data(d.Y, d.X, d.adjacency, d.covariates, d.kinship if with_kinship else None)
+    draws = run_gibbs_chains(jax.random.key(3), data, lmm.Priors(), num_chains=2, num_warmup=5, num_samples=6,
+                             thin=2, devices=jax.devices()[:1])
+    assert draws.log_likelihood.shape == (2, 6, 12)
+    assert ("h2" in draws.sites) == with_kinship
+    recomputed = lmm.pointwise_log_likelihood(draws.sites, data)
+    np.testing.assert_allclose(draws.log_likelihood, recomputed, rtol=1e-10, atol=1e-10)
+    assert np.ptp(np.asarray(draws.log_likelihood), axis=1).min() > 0     # every kept draw is a new one
+
+
 def test_the_no_kinship_model_keeps_the_rotated_rows_and_their_law(family_study):
     """without_kinship: same rows, d_i = 1, and its gram is W̃ᵀ[W̃, Ỹ] at any h²."""
     d = family_study
