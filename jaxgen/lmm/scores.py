@@ -57,7 +57,7 @@ from jax.scipy.linalg import solve_triangular
 from jax.scipy.special import log_ndtr, ndtri
 
 from jaxgen.lmm.null import NullModel
-from jaxgen.stats.tails import chi2_isf_log, chi2_log_sf, f_log_sf
+from jaxgen.stats.tails import chi2_isf_log, chi2_log_sf, chi2_log_sf_whole_df, f_log_sf
 from jaxgen.stats.cct import cct_log
 from jaxgen.stats.cct_null import refer_to_null
 
@@ -221,7 +221,8 @@ def _min_p_log(log_p_burden, log_p_quadratic, c):
 
     In the whitened basis b² and W = T − b² are independent (χ²_1 and χ²_{c−1}), so the joint null is exact:
     P = t + ∫_0^{√q₁} 2φ(y) P(χ²_{c−1} > q_c − y²) dy with q₁, q_c the level-t quantiles of χ²_1 and χ²_c
-    (48-point Gauss–Legendre). Below t = 1e-25 the Bonferroni bound 2t is returned.
+    (48-point Gauss–Legendre; the χ²_{c−1} tail as a finite sum, :func:`~jaxgen.stats.tails.chi2_log_sf_whole_df`).
+    Below t = 1e-25 the Bonferroni bound 2t is returned.
     """
     log_t = jnp.minimum(log_p_burden, log_p_quadratic)
     safe_log_t = jnp.maximum(log_t, np.log(_EXACT_MIN_P))
@@ -229,7 +230,7 @@ def _min_p_log(log_p_burden, log_p_quadratic, c):
     q_c = chi2_isf_log(safe_log_t, c)
     y = edge[:, None] * (_NODES + 1) / 2
     log_terms = (np.log(2.0) - 0.5 * y * y - 0.5 * np.log(2 * np.pi)
-                 + chi2_log_sf(jnp.maximum(q_c[:, None] - y * y, 0.0), c - 1))
+                 + chi2_log_sf_whole_df(jnp.maximum(q_c[:, None] - y * y, 0.0), c - 1))
     integral = jnp.sum(_NODE_WEIGHTS * jnp.exp(log_terms), axis=1) * edge / 2
     exact = jnp.log(jnp.minimum(jnp.exp(safe_log_t) + integral, 1.0))
     return jnp.where(log_t > np.log(_EXACT_MIN_P), exact, np.log(2.0) + log_t)
