@@ -52,6 +52,7 @@ import numpy as np
 
 from jaxgen.lmm.data import LMMData
 from jaxgen.stats.cct_null import gaussian_cct_null
+from jaxgen.stats.whitened import omnibus_null_law
 
 __all__ = ["CAR_MISFIT_LIMIT", "NullModel", "car_misfit", "fit_null_model", "inverse_variance_factors", "separable_loglik",
            "region_loglik"]
@@ -84,6 +85,9 @@ class NullModel:
     cct_null : (N,) the sorted log p-values of the ``cct`` test's simulated null law
         (:func:`jaxgen.stats.cct_null.gaussian_cct_null`) under the region correlation of the spatial test,
         for the scores of an average SNP; (0,) for one region, where the CCT is the region's own test.
+    neighbourhoods : (c, c) 0/1, row k the indicator of region k and its neighbours in the adjacency.
+    omnibus_null : (N,) the sorted log p-values of the ``omnibus`` combination's simulated null law
+        (:func:`jaxgen.stats.whitened.omnibus_null_law`), for the same correlation; (0,) for one region.
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
     gamma : (m, c) GLS covariate effects. loglik : the maximized (restricted) log-likelihood.
     heritability, method : how it was fitted; residual_dof : n − m, the degrees of freedom of the
@@ -106,6 +110,8 @@ class NullModel:
     variance_basis: jnp.ndarray
     variance_loadings: jnp.ndarray
     cct_null: jnp.ndarray
+    neighbourhoods: jnp.ndarray
+    omnibus_null: jnp.ndarray
     covariates: jnp.ndarray
     information_inverse: jnp.ndarray
     gamma: jnp.ndarray
@@ -192,8 +198,13 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
     arrays["variance_basis"], arrays["variance_loadings"] = inverse_variance_factors(1.0 / variance, dtype)
     car_fits = arrays["car_misfit"] <= CAR_MISFIT_LIMIT  # 0 when n − m ≤ c: the correlation the spatial test uses
     tested = (spatial_genetic, spatial_residual) if car_fits else (pooled, pooled)
-    arrays["cct_null"] = (np.zeros(0) if c == 1 else
-                          gaussian_cct_null(jnp.asarray(_score_correlation(variance, lam, h2, sigma2, *tested), dtype)))
+    arrays["neighbourhoods"] = ((A != 0) | np.eye(c, dtype=bool)).astype(float)
+    if c == 1:
+        arrays["cct_null"] = arrays["omnibus_null"] = np.zeros(0)
+    else:
+        correlation = jnp.asarray(_score_correlation(variance, lam, h2, sigma2, *tested), dtype)
+        arrays["cct_null"] = gaussian_cct_null(correlation)
+        arrays["omnibus_null"] = omnibus_null_law(correlation, arrays["neighbourhoods"])
     return NullModel(**{k: jnp.asarray(v, dtype) for k, v in arrays.items()}, heritability=heritability,
                      method=method, residual_dof=n - m, car_fits=bool(car_fits))
 

@@ -35,10 +35,13 @@ correlation. The tests:
   (``null.car_misfit`` > :data:`~jaxgen.lmm.null.CAR_MISFIT_LIMIT`, e.g. a global factor shared by every
   region), ``spatial`` is the empirical test and ``burden`` uses the empirical correlation (b² ~ F(1, ν)),
   so that both stay calibrated;
-* ``omnibus`` (the default): the minimum of the burden and spatial p-values, referred to its exact
-  joint null. In the whitened basis T_j = b_j² + W_j with b_j² ~ χ²_1 and W_j ~ χ²_{c−1} independent,
-  so P(min ≤ t) = t + ∫_0^{√q₁} 2φ(y) P(χ²_{c−1} > q_c − y²) dy is one quadrature (no Cauchy
-  approximation, which over-rejects at α = 0.05 when the combined tests are strongly correlated).
+* ``omnibus`` (the default): the Cauchy combination of spatial, burden and three families of c one-degree
+  tests: the whitened region tests (Σ⁻¹z)_k/√(Σ⁻¹)_kk (an effect on one region, its neighbours' noise
+  removed), the neighbourhood burdens a_kᵀΣ⁻¹z/√(a_kᵀΣ⁻¹a_k) (a contiguous group: region k and its
+  neighbours in the adjacency) and the per-region z themselves, referred to its null law simulated once per
+  null model (:mod:`jaxgen.stats.whitened`). No single test is best: the whitened χ² spreads a one-region
+  effect over c degrees of freedom, the burden sees only shared effects, the per-region tests ignore the
+  correlation; the combination stays near the best of them for one region, a group or all regions.
 
 All p-values are kept in log form (:func:`jaxgen.stats.tails.chi2_log_sf`, ``log_ndtr``) and stay exact
 far beyond float32's range. One jit-compiled function of (null model, a block of SNPs), vectorized over
@@ -52,14 +55,14 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.scipy.linalg import solve_triangular
-from jax.scipy.special import log_ndtr, ndtri
+from jax.scipy.special import log_ndtr
 
 from jaxgen.lmm.null import NullModel
-from jaxgen.stats.tails import chi2_isf_log, chi2_log_sf, chi2_log_sf_whole_df, f_log_sf
 from jaxgen.stats.cct import cct_log
 from jaxgen.stats.cct_null import refer_to_null
+from jaxgen.stats.tails import chi2_log_sf, f_log_sf
+from jaxgen.stats.whitened import omnibus_combination, whitened_statistics
 
 __all__ = ["TESTS", "ScoreTests", "check_tests", "score_tests"]
 
@@ -107,12 +110,12 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     log_p = jnp.log(2.0) + log_ndtr(-jnp.abs(z))
     missing = jnp.full(z.shape[:1], jnp.nan, z.dtype)
     log_p_cct = _calibrated_cct(log_p, null) if "cct" in tests else missing
-    spatial, empirical = _whitened_tests(z, X, null, tests)
+    spatial, empirical, directions = _whitened_tests(z, X, null, tests)
     log_p_spatial, log_p_burden = spatial if spatial is not None else (missing, missing)
     log_p_empirical = missing if empirical is None else empirical
-    c = z.shape[1]
-    log_p_omnibus = (missing if "omnibus" not in tests else
-                     log_p_spatial if c == 1 else _min_p_log(log_p_burden, log_p_spatial, c))
+    log_p_omnibus = (missing if "omnibus" not in tests else log_p_spatial if z.shape[1] == 1 else
+                     refer_to_null(omnibus_combination(log_p_spatial, log_p_burden, *directions, log_p),
+                                   null.omnibus_null))
     snp_level = dict(omnibus=log_p_omnibus, cct=log_p_cct, spatial=log_p_spatial, empirical=log_p_empirical,
                      burden=log_p_burden)
     return ScoreTests(beta=scores / information, se=jax.lax.rsqrt(information), z=z, log_p=log_p,
@@ -137,38 +140,45 @@ def _calibrated_cct(log_p, null: NullModel):
 
 
 def _whitened_tests(z, X, null: NullModel, tests):
-    """((log p of spatial, of burden) or None, log p of empirical or None), each (p,), of the scores z (p, c)
-    of the rotated SNPs X: only what ``tests`` needs. With a wrong CAR (``null.car_fits`` false) spatial is the
-    empirical test and burden uses the empirical correlation; the empirical test needs ν = n − m > c."""
+    """((log p of spatial, of burden) or None, log p of empirical or None, the whitened region and
+    neighbourhood scores (each (p, c), :func:`~jaxgen.stats.whitened.whitened_statistics`) or None), each
+    log p (p,), of the scores z (p, c) of the rotated SNPs X: only what ``tests`` needs (the directions for
+    ``omnibus``). With a wrong CAR (``null.car_fits`` false) spatial is the empirical test and burden and the
+    directions use the empirical correlation; the empirical test needs ν = n − m > c."""
     c, dof = z.shape[1], null.residual_dof
     hotelling = dof > c
     car = null.car_fits or not hotelling
     wants_spatial = bool({"omnibus", "spatial", "burden"} & set(tests))
+    wants_directions = "omnibus" in tests and c > 1
     wants_empirical = hotelling and ("empirical" in tests or (wants_spatial and not car))
     if not (wants_spatial or wants_empirical):
-        return None, None
+        return None, None, None
     weights = _variance_weights(null, X)
-    tails, log_p_spatial, log_p_burden = {}, None, None
+    tails, log_p_spatial, log_p_burden, directions = {}, None, None, None
     if wants_spatial and car:
-        statistic, burden = _whitened(z, weights, null, null.spatial_genetic, null.spatial_residual)
+        statistic, burden, *directions = _whitened(z, weights, null, null.spatial_genetic, null.spatial_residual,
+                                                   wants_directions)
         log_p_spatial = chi2_log_sf(statistic, c)
         if hotelling:
             tails["burden"] = (burden**2 / null.burden_variance_ratio, 1, dof)  # Student's t_ν of b/√κ
         else:
             log_p_burden = jnp.log(2.0) + log_ndtr(-jnp.abs(burden))
     if wants_empirical:
-        empirical, empirical_burden = _whitened(z, weights, null, null.empirical_genetic, null.empirical_residual)
+        empirical, empirical_burden, *empirical_directions = _whitened(
+            z, weights, null, null.empirical_genetic, null.empirical_residual, wants_directions and not car)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
         tails["empirical"] = (held_out * (dof - c) / (c * (dof - 1)), c, dof - c)  # Hotelling's law
         if wants_spatial and not car:
             tails["burden"] = (empirical_burden**2, 1, dof)
+            directions = empirical_directions
     # the F tails in one call: each call site of the F tail costs seconds of compilation
     f_tails = dict(zip(tails, _f_log_sf_stacked(*tails.values()))) if tails else {}
     log_p_burden = f_tails.get("burden", log_p_burden)
     log_p_empirical = f_tails.get("empirical")
     if wants_spatial and not car:
         log_p_spatial = log_p_empirical
-    return (log_p_spatial, log_p_burden) if wants_spatial else None, log_p_empirical
+    return ((log_p_spatial, log_p_burden) if wants_spatial else None, log_p_empirical,
+            directions if wants_directions else None)
 
 
 def _f_log_sf_stacked(*tails):
@@ -197,43 +207,22 @@ def _variance_weights(null: NullModel, X):
     return tuple(jnp.einsum("kr,jrs,ls->jkl", loadings, m, loadings, precision=_HIGHEST) for m in moments)
 
 
-def _whitened(z, weights, null: NullModel, genetic_correlation, residual_correlation):
+def _whitened(z, weights, null: NullModel, genetic_correlation, residual_correlation, directions: bool = False):
     """(zᵀΣ⁻¹z, the burden score 1ᵀΣ⁻¹z/√(1ᵀΣ⁻¹1)) per SNP, each (p,), with Σ = Corr(z) from
-    Cov(s) = Σ_g ∘ weights[0] + Σ_e ∘ weights[1] (weights each (p, c, c))."""
+    Cov(s) = Σ_g ∘ weights[0] + Σ_e ∘ weights[1] (weights each (p, c, c)); with ``directions`` also the
+    whitened region and neighbourhood scores (each (p, c), :func:`~jaxgen.stats.whitened.whitened_statistics`)."""
     genetic_sd = jnp.sqrt(null.sigma2 * null.h2)
     residual_sd = jnp.sqrt(null.sigma2 * (1.0 - null.h2))
     covariance = (weights[0] * (genetic_correlation * jnp.outer(genetic_sd, genetic_sd))
                   + weights[1] * (residual_correlation * jnp.outer(residual_sd, residual_sd)))
     scale = jnp.sqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
     factor = jnp.linalg.cholesky(covariance / (scale[:, :, None] * scale[:, None, :]))
+    if directions:
+        return whitened_statistics(z, factor, null.neighbourhoods)
     white = solve_triangular(factor, jnp.stack([z, jnp.ones_like(z)], axis=2), lower=True)  # (p, c, 2)
     w, u = white[..., 0], white[..., 1]
     burden = jnp.sum(w * u, axis=1) / jnp.sqrt(jnp.sum(u * u, axis=1))
     return jnp.sum(w * w, axis=1), burden
-
-
-_NODES, _NODE_WEIGHTS = np.polynomial.legendre.leggauss(48)
-_EXACT_MIN_P = 1e-25  # below, the min-P p-value is bounded by 2·min(p) (Bonferroni), within a factor 2 of exact
-
-
-def _min_p_log(log_p_burden, log_p_quadratic, c):
-    """log P(min(p_b, p_w) ≤ t) at the observed minimum t, for p_b of b² ~ χ²_1 and p_w of T = b² + W ~ χ²_c.
-
-    In the whitened basis b² and W = T − b² are independent (χ²_1 and χ²_{c−1}), so the joint null is exact:
-    P = t + ∫_0^{√q₁} 2φ(y) P(χ²_{c−1} > q_c − y²) dy with q₁, q_c the level-t quantiles of χ²_1 and χ²_c
-    (48-point Gauss–Legendre; the χ²_{c−1} tail as a finite sum, :func:`~jaxgen.stats.tails.chi2_log_sf_whole_df`).
-    Below t = 1e-25 the Bonferroni bound 2t is returned.
-    """
-    log_t = jnp.minimum(log_p_burden, log_p_quadratic)
-    safe_log_t = jnp.maximum(log_t, np.log(_EXACT_MIN_P))
-    edge = -ndtri(jnp.exp(safe_log_t) / 2)  # √q₁
-    q_c = chi2_isf_log(safe_log_t, c)
-    y = edge[:, None] * (_NODES + 1) / 2
-    log_terms = (np.log(2.0) - 0.5 * y * y - 0.5 * np.log(2 * np.pi)
-                 + chi2_log_sf_whole_df(jnp.maximum(q_c[:, None] - y * y, 0.0), c - 1))
-    integral = jnp.sum(_NODE_WEIGHTS * jnp.exp(log_terms), axis=1) * edge / 2
-    exact = jnp.log(jnp.minimum(jnp.exp(safe_log_t) + integral, 1.0))
-    return jnp.where(log_t > np.log(_EXACT_MIN_P), exact, np.log(2.0) + log_t)
 
 
 def _mm(a, b):

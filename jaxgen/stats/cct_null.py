@@ -7,7 +7,8 @@ N(0, R) with R known (the SNP tests' scores under the null model), the law of th
 once and each observed combination is referred to it:
 
 * :func:`gaussian_cct_null`: the sorted log CCT p-values of N draws of z ~ N(0, R) (fixed seed: the same R
-  gives the same law);
+  gives the same law); :func:`gaussian_null_law` the same for any combination ``statistic(z, root)`` of the
+  draws (the SNP tests' omnibus combination, :mod:`jaxgen.lmm.scores`);
 * :func:`refer_to_null`: an observed log p-value l becomes log F(l), F(l) = (#{null ≤ l} + 1)/(N + 1),
   where at least :data:`TAIL_COUNT` null draws lie at or below l (relative Monte Carlo error ≤ 1/√TAIL_COUNT);
   deeper, the correction log F(l) − l found at that point fades linearly in log p to 0 over
@@ -17,7 +18,7 @@ once and each observed combination is referred to it:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +27,7 @@ from jax.scipy.special import erfc
 
 from jaxgen.stats.cct import _cot_pi
 
-__all__ = ["FADE_DECADES", "NULL_DRAWS", "TAIL_COUNT", "gaussian_cct_null", "refer_to_null"]
+__all__ = ["FADE_DECADES", "NULL_DRAWS", "TAIL_COUNT", "gaussian_cct_null", "gaussian_null_law", "refer_to_null"]
 
 NULL_DRAWS = 1 << 17   # draws of the simulated null law
 TAIL_COUNT = 500       # null draws at or below the deepest point read from the simulation
@@ -42,11 +43,22 @@ def gaussian_cct_null(correlation, draws: int = NULL_DRAWS, seed: int = 0) -> jn
     normal deviates are drawn in float32 (once per (c, draws, seed), then kept: a scan's null models on every
     chromosome's LOCO kinship share them) and the Cholesky factor taken in float64.
     """
+    return gaussian_null_law(correlation, _region_cct, (), draws, seed)
+
+
+def gaussian_null_law(correlation, statistic, operands=(), draws: int = NULL_DRAWS, seed: int = 0) -> jnp.ndarray:
+    """Sorted log p-values (draws,) of ``statistic(z, root, *operands)`` over draws z of N(0, correlation).
+
+    statistic : a module-level function of draws z (k, c), the lower Cholesky factor ``root`` (c, c) of the
+    correlation and ``operands`` (arrays) that returns one log p-value per draw (k,); it is a static argument
+    of the compiled simulation, which runs it on chunks of :data:`_CHUNK` draws (memory flat in ``draws``).
+    The draws are those of :func:`gaussian_cct_null` for the same (c, draws, seed).
+    """
     if draws % _CHUNK:
         raise ValueError(f"draws must be a multiple of {_CHUNK}, got {draws}")
     dtype = jnp.asarray(correlation).dtype
     root = jnp.asarray(np.linalg.cholesky(np.asarray(correlation, dtype=np.float64)), dtype)
-    return _simulate(root, _standard_normals(root.shape[0], draws, seed))
+    return _simulate(root, _standard_normals(root.shape[0], draws, seed), tuple(operands), statistic)
 
 
 @lru_cache(maxsize=2)
@@ -56,17 +68,29 @@ def _standard_normals(c: int, draws: int, seed: int) -> jnp.ndarray:
     return jax.vmap(lambda k: jax.random.normal(k, (_CHUNK, c), jnp.float32))(keys).reshape(draws, c)
 
 
-@jax.jit
-def _simulate(root, normals):
-    z = jnp.matmul(normals.astype(root.dtype), root.T, precision=jax.lax.Precision.HIGHEST)
-    return jnp.sort(_bulk_cct_log(erfc(jnp.abs(z) / math.sqrt(2.0))))
+@partial(jax.jit, static_argnames="statistic")
+def _simulate(root, normals, operands, statistic):
+    def chunk(block):
+        z = jnp.matmul(block.astype(root.dtype), root.T, precision=jax.lax.Precision.HIGHEST)
+        return statistic(z, root, *operands)
+
+    chunks = normals.reshape(-1, _CHUNK, normals.shape[1])
+    return jnp.sort(jax.lax.map(chunk, chunks).reshape(-1))
 
 
-def _bulk_cct_log(p):
-    """log CCT p-value of each row of p (draws, c), equal weights: :func:`cct_log` without its guards for
-    p-values beyond float range (a null draw has none), 3× faster; equal to it up to the float32 rounding of
-    the sum, which cancellation amplifies to at most 4e-4 of the p-value (1e-4 in 99.99% of draws)."""
-    statistic = jnp.mean(_cot_pi(p), axis=1)
+def _region_cct(z, root):
+    """log CCT p-value (draws,) of the two-sided p-values of the draws z (draws, c)."""
+    del root
+    return bulk_cct_log(erfc(jnp.abs(z) / math.sqrt(2.0)))
+
+
+def bulk_cct_log(p, weights=None):
+    """log CCT p-value of each row of p (draws, k), equal weights or ``weights`` (k,) summing to 1:
+    :func:`cct_log` without its guards for p-values beyond float range (a null draw has none), 3× faster;
+    equal to it up to the float32 rounding of the sum, which cancellation amplifies to at most 4e-4 of the
+    p-value (1e-4 in 99.99% of draws)."""
+    terms = _cot_pi(p)
+    statistic = jnp.mean(terms, axis=1) if weights is None else terms @ weights
     return jnp.where(statistic > 1.0, jnp.log(jnp.arctan(1.0 / statistic)) - math.log(math.pi),
                      jnp.log(0.5 - jnp.arctan(statistic) / math.pi))
 
