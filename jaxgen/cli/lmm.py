@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=bounded(int, 1), default=1000, help="kept draws per chain (default 1000)")
     parser.add_argument("--thin", type=bounded(int, 1), default=1, help="keep every THIN-th draw (default 1)")
     parser.add_argument("--test", choices=lmm.SNP_TESTS, default="omnibus",
-                        help="SNP-level test: omnibus (default: exact min-P of spatial and burden), cct (per-region "
+                        help="SNP-level test: omnibus (default: spatial, burden and the whitened per-region and "
+                             "neighbourhood tests combined, calibrated by simulation), cct (per-region "
                              "score tests, Cauchy-combined), spatial (whitened chi-square with the CAR correlations), "
                              "empirical (with the residual correlation), burden (one effect on every region), "
                              "posterior (the seed's MCMC construction)")

@@ -165,7 +165,8 @@ class LMMResult:
     def snp_tests(self, test: str = "omnibus") -> pd.DataFrame:
         """One row per SNP: ``p_value`` and ``log10_p`` of ``test``.
 
-        test : one of "omnibus" (default: the exact min-P of "spatial" and "burden"), "cct" (the
+        test : one of "omnibus" (default: the Cauchy combination of "spatial", "burden" and the whitened
+            region, neighbourhood and per-region tests, referred to its simulated null law), "cct" (the
             Cauchy combination over regions of the per-region score tests), "spatial" (whitened χ²_c
             with the null model's CAR correlations), "empirical" (the same with the residual
             correlation, Hotelling's law), "burden" (one effect on every region), all marginal score

@@ -17,9 +17,11 @@ from jaxgen.runtime import Stopwatch
 __all__ = ["gene_tests_table", "write_lmm_outputs"]
 
 TEST_TEXT = {
-    "omnibus": "Each SNP is tested against the null model by marginal score tests; its p-value is the exact "
-               "minimum-p combination of the whitened χ² test with the CAR correlations (spatial, for effects on "
-               "some regions) and the burden test (one effect on every region).",
+    "omnibus": "Each SNP is tested against the null model by marginal score tests; its p-value is the Cauchy "
+               "combination of the whitened χ² test with the CAR correlations (spatial), the burden test (one "
+               "effect on every region), and per-region tests: each region with its neighbours' noise removed, "
+               "each region's neighbourhood, and each region alone; the combination is referred to its null law, "
+               "simulated once from the null model.",
     "burden": "Each SNP's p-value is the burden score test of one effect shared by every region.",
     "cct": "Each SNP's p-value is the Cauchy combination of its per-region score tests against the null model.",
     "spatial": "Each SNP's p-value is the whitened χ² test of its per-region scores with the null model's CAR "
