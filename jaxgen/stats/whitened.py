@@ -7,7 +7,7 @@ alternative μ:
 * ``burden``: 1ᵀPz/√(1ᵀP1) ~ N(0, 1), one effect shared by every region (μ ∝ 1);
 * ``regions``: (Pz)_k/√P_kk ~ N(0, 1), an effect on region k alone (μ ∝ e_k). Under a strong spatial
   correlation the neighbours' scores carry region k's noise, and this test removes it: its noncentrality
-  is P_kk times that of z_k itself (P_kk ≈ 3–6 at ρ = 0.9 on a lattice);
+  is P_kk times that of z_k itself (P_kk 1.5–2.8 at ρ = 0.9 on the lattices of 6–150 regions);
 * ``neighbourhoods``: a_kᵀPz/√(a_kᵀPa_k) ~ N(0, 1) with a_k the indicator of region k and its neighbours
   in the region graph, an effect on a contiguous group of regions (μ ∝ a_k).
 
