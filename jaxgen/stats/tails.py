@@ -9,14 +9,6 @@ soon underflow) the log is computed directly from Legendre's continued fraction
 evaluated with the modified Lentz algorithm, so that log Q = −x + a log x − log Γ(a) − log(denominator)
 never leaves the floating-point range (it converges quickly there, since x is then well above a + 1).
 
-For a whole number of degrees of freedom k the tail is also a finite sum of positive terms,
-
-    P(χ²_k > t) = e^{−t/2} Σ_{i<k/2} (t/2)^i / i!                          (k even),
-    P(χ²_k > t) = erfc(√(t/2)) + e^{−t/2} Σ_{1≤i≤(k−1)/2} (t/2)^{i−1/2} / Γ(i + 1/2)   (k odd),
-
-whose log is a log-sum-exp of ⌈k/2⌉ terms (:func:`chi2_log_sf_whole_df`): exact everywhere and, for
-the many evaluations of a quadrature, several times cheaper than the incomplete gamma function.
-
 The F tail is a regularized incomplete beta, P(F_{d1,d2} > f) = I_x(d2/2, d1/2) at x = d2/(d2 + d1 f);
 where it is tiny, I_x(a, b) = x^a (1−x)^b h / (a B(a, b)) is taken in logs, with h the continued
 fraction of Numerical Recipes' ``betacf`` (modified Lentz; it converges fast for x < (a+1)/(a+b+2),
@@ -28,10 +20,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import betainc, betaln, gammaincc, gammaln, log_ndtr, ndtri, xlogy
+from jax.scipy.special import betainc, betaln, gammaincc, gammaln
 
-__all__ = ["chi2_isf_log", "chi2_log_pdf", "chi2_log_sf", "chi2_log_sf_whole_df", "f_log_sf", "log_betainc_tail",
-           "p_value"]
+__all__ = ["chi2_log_sf", "f_log_sf", "log_betainc_tail", "p_value"]
 
 _CF_TERMS = 100
 _DIRECT_MIN = 1e-25
@@ -54,47 +45,6 @@ def chi2_log_sf(statistic, df):
     deep_x = jnp.where(direct < _DIRECT_MIN, x, a + 2.0)  # keeps the unused branch finite
     deep = -deep_x + a * jnp.log(deep_x) - gammaln(a) - _log_legendre_denominator(a, deep_x)
     return jnp.where(direct < _DIRECT_MIN, deep, jnp.log(direct))
-
-
-def chi2_log_sf_whole_df(statistic, df: int):
-    """log P(χ²_df > statistic), elementwise, for a whole number df ≥ 1 (a Python int), as the log-sum-exp of
-    the finite sum in the module docstring; statistic ≥ 0."""
-    if int(df) != df or df < 1:
-        raise ValueError(f"df must be a whole number of degrees of freedom, got {df}")
-    t = jnp.asarray(statistic)
-    t = t.astype(jnp.result_type(t, float))
-    half = jnp.maximum(t, 0.0)[..., None] / 2
-    odd = df % 2 == 1
-    powers = np.arange(1, (df - 1) // 2 + 1) - 0.5 if odd else np.arange(df // 2, dtype=float)  # i − 1/2, or i
-    terms = -half + xlogy(powers.astype(t.dtype), half) - gammaln(powers + 1.0).astype(t.dtype)
-    if odd:                                      # erfc(√(t/2)) = 2Φ(−√t)
-        terms = jnp.concatenate([terms, (np.log(2.0) + log_ndtr(-jnp.sqrt(2 * half)))], axis=-1)
-    return jax.nn.logsumexp(terms, axis=-1)
-
-
-def chi2_log_pdf(statistic, df):
-    """log density of χ²_df at statistic > 0."""
-    x = jnp.asarray(statistic)
-    k = jnp.asarray(df, x.dtype) / 2
-    return (k - 1) * jnp.log(x) - x / 2 - k * jnp.log(2.0) - gammaln(k)
-
-
-def chi2_isf_log(log_p, df, steps: int = 30):
-    """The q with log P(χ²_df > q) = log_p (elementwise), by Newton's method on the log survival function
-    from the Wilson–Hilferty start; exact to rounding for p down to the range where float arithmetic holds.
-    df : a Python int (the tail is then :func:`chi2_log_sf_whole_df`) or an array of positive degrees."""
-    log_p = jnp.asarray(log_p)
-    k = jnp.asarray(df, log_p.dtype)
-    z = -ndtri(jnp.exp(log_p))
-    start = k * jnp.maximum(1 - 2 / (9 * k) + z * jnp.sqrt(2 / (9 * k)), 0.05) ** 3
-    whole = isinstance(df, (int, np.integer))           # a static whole df: the finite sum is cheaper
-
-    def newton(_, q):
-        log_sf = chi2_log_sf_whole_df(q, int(df)) if whole else chi2_log_sf(q, k)
-        slope = -jnp.exp(chi2_log_pdf(q, k) - log_sf)  # d/dq log P(χ² > q)
-        return jnp.maximum(q - (log_sf - log_p) / slope, q / 4)
-
-    return jax.lax.fori_loop(0, steps, newton, start)
 
 
 def _log_legendre_denominator(a, x):

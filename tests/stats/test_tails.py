@@ -5,7 +5,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from jaxgen.stats.tails import chi2_isf_log, chi2_log_sf, chi2_log_sf_whole_df, f_log_sf
+from jaxgen.stats.tails import chi2_log_sf, f_log_sf
 
 CASES = [(df, t) for df in (1, 2, 6, 16, 68, 150) for t in (0.01, 1.0, float(df), 3.0 * df + 10, 200.0, 1000.0, 5000.0)]
 
@@ -43,27 +43,3 @@ def test_f_log_survival_matches_high_precision(dtype, rtol):
     got = np.asarray(f_log_sf(jnp.asarray(f, dtype), jnp.asarray(d1, dtype), jnp.asarray(d2, dtype)), float)
     expected = np.array([_f_reference(*case) for case in F_CASES])
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
-
-
-WHOLE_CASES = CASES + [(df, t) for df in (3, 67) for t in (0.0, 0.5, float(df), 400.0, 3000.0)]
-
-
-@pytest.mark.parametrize("dtype, rtol, atol", [(jnp.float64, 1e-11, 1e-13), (jnp.float32, 5e-5, 1e-5)])
-def test_whole_df_tail_as_a_finite_sum_matches_high_precision(dtype, rtol, atol):
-    """The finite-sum tail for whole df (even and odd) against mpmath, from t = 0 to far below float32's range."""
-    for df in sorted({df for df, _ in WHOLE_CASES}):
-        t = np.array([t for d, t in WHOLE_CASES if d == df])
-        got = np.asarray(chi2_log_sf_whole_df(jnp.asarray(t, dtype), df), float)
-        expected = np.array([0.0 if x == 0 else _reference(df, x) for x in t])
-        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=f"df = {df}")
-    with pytest.raises(ValueError, match="whole number"):
-        chi2_log_sf_whole_df(1.0, 2.5)
-
-
-@pytest.mark.parametrize("df", [1, 6, jnp.float64(6.0), 67])
-def test_chi2_quantile_inverts_the_tail(df):
-    """chi2_isf_log (with a Python int df: the finite-sum tail; else the incomplete gamma) against mpmath's tail."""
-    log_p = np.log([0.5, 0.05, 1e-3, 1e-12, 1e-30, 1e-200])
-    q = np.asarray(chi2_isf_log(jnp.asarray(log_p), df))
-    back = np.array([_reference(float(df), x) for x in q])
-    np.testing.assert_allclose(back, log_p, rtol=1e-10, atol=1e-12)
