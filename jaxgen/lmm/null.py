@@ -87,7 +87,8 @@ class NullModel:
         for the scores of an average SNP; (0,) for one region, where the CCT is the region's own test.
     neighbourhoods : (c, c) 0/1, row k the indicator of region k and its neighbours in the adjacency.
     omnibus_null : (N,) the sorted log p-values of the ``omnibus`` combination's simulated null law
-        (:func:`jaxgen.stats.whitened.omnibus_null_law`), for the same correlation; (0,) for one region.
+        (:func:`jaxgen.stats.whitened.omnibus_null_law`), for the same correlation; (0,) for one region, or
+        when fitted with ``omnibus=False``.
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
     gamma : (m, c) GLS covariate effects. loglik : the maximized (restricted) log-likelihood.
     heritability, method : how it was fitted; residual_dof : n − m, the degrees of freedom of the
@@ -140,12 +141,15 @@ class NullModel:
                 "factor shared by every region): the spatial and burden tests use the empirical correlation.")
 
 
-def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: str = "reml") -> NullModel:
+def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: str = "reml",
+                   omnibus: bool = True) -> NullModel:
     """Fit the null model to a prepared study (its SNP columns are ignored).
 
     data : :class:`LMMData` (rotated QTs (n, c), covariates, kinship eigenvalues, CAR spectrum).
     heritability : "per-region" (h²_k per region) or "shared" (the seed's separable model).
     method : "reml" (default) or "ml".
+    omnibus : simulate the ``omnibus`` test's null law (``omnibus_null``; 0.4 s at c = 68). Without it the
+        score tests refuse the omnibus (a scan that computes other tests only skips the simulation).
     """
     if heritability not in ("per-region", "shared"):
         raise ValueError(f"heritability must be 'per-region' or 'shared', got {heritability!r}")
@@ -204,7 +208,7 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
     else:
         correlation = jnp.asarray(_score_correlation(variance, lam, h2, sigma2, *tested), dtype)
         arrays["cct_null"] = gaussian_cct_null(correlation)
-        arrays["omnibus_null"] = omnibus_null_law(correlation, arrays["neighbourhoods"])
+        arrays["omnibus_null"] = omnibus_null_law(correlation, arrays["neighbourhoods"]) if omnibus else np.zeros(0)
     return NullModel(**{k: jnp.asarray(v, dtype) for k, v in arrays.items()}, heritability=heritability,
                      method=method, residual_dof=n - m, car_fits=bool(car_fits))
 

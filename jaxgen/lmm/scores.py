@@ -100,6 +100,9 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     whitened tests cost a c × c factorization per SNP, the per-region tests and ``cct`` do not.
     """
     check_tests(tests)
+    if "omnibus" in tests and null.omnibus_null.shape[0] == 0 and null.neighbourhoods.shape[0] > 1:
+        raise ValueError("the null model was fitted without the omnibus test's null law "
+                         "(fit_null_model(..., omnibus=False)): refit it with omnibus=True, or leave 'omnibus' out of tests")
     X = jnp.asarray(X, null.inverse_variance.dtype)
     inv_v = null.inverse_variance
     scores = _mm(X.T, null.weighted_residual)  # s (p, c)

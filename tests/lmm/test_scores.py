@@ -113,6 +113,21 @@ def test_a_subset_of_tests_gives_their_p_values_and_nan_for_the_others(study, ch
         score_tests(null, _snps(data), tests=("mostest",))
 
 
+def test_a_null_model_without_the_omnibus_law_refuses_only_the_omnibus(study):
+    """fit_null_model(..., omnibus=False) skips the omnibus law's simulation: the other tests are unchanged (to
+    rounding: with the omnibus, spatial and burden come from the triangular inverse) and asking for the
+    omnibus is a clear error, not an uncalibrated p-value."""
+    _, data = study
+    with_law, without = fit_null_model(data), fit_null_model(data, omnibus=False)
+    assert without.omnibus_null.shape == (0,) and with_law.omnibus_null.shape[0] > 0
+    others = tuple(test for test in TESTS if test != "omnibus")
+    every, some = score_tests(with_law, _snps(data)), score_tests(without, _snps(data), tests=others)
+    for test in others:
+        np.testing.assert_allclose(np.asarray(some.log_p_of(test)), np.asarray(every.log_p_of(test)), rtol=1e-12)
+    with pytest.raises(ValueError, match="without the omnibus test's null law"):
+        score_tests(without, _snps(data))
+
+
 def _correlation(covariance):
     scale = np.sqrt(np.diag(covariance))
     return covariance / np.outer(scale, scale)
