@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import NamedTuple
@@ -132,9 +133,7 @@ def _block_diagnostics(x, probs, mcse, statistics=False):
         nan = np.full(b, np.nan)
         return (nan,) * ((5 if mcse else 3) + 4 * statistics)
     split = _split_chains(x)                                    # (b, 2·chains, half)
-    values = split.reshape(b, -1)
-    order = np.argsort(values, axis=-1)
-    ordered = np.take_along_axis(values, order, axis=-1)
+    ordered, order = _sort_with_order(split.reshape(b, -1))
     bulk_scores = _normal_scores(ordered, order).reshape(split.shape)
     fold_order, folded = _folded_order(ordered, order)
     fold_scores = _normal_scores(folded, fold_order).reshape(split.shape)
@@ -210,9 +209,36 @@ def _folded_order(ordered, order):
     middle = ordered.shape[1] // 2
     median = np.mean(ordered[:, middle - 1:middle + 1], axis=1, keepdims=True)
     runs = np.abs(np.concatenate([ordered[:, middle - 1::-1], ordered[:, middle:]], axis=1) - median)
-    merge = np.argsort(runs, axis=1, kind="stable")
+    folded, merge = _sort_with_order(runs)
     run_order = np.concatenate([order[:, middle - 1::-1], order[:, middle:]], axis=1)
-    return np.take_along_axis(run_order, merge, axis=1), np.take_along_axis(runs, merge, axis=1)
+    return np.take_along_axis(run_order, merge, axis=1), folded
+
+
+def _sort_with_order(values):
+    """The sorted rows of values (b, S) and their stable argsort, (b, S) each.
+
+    float32 rows sort as one uint64 key per value: the value's bits, mapped so that unsigned order is
+    IEEE order, above its position. NumPy sorts such keys about 2.5 times faster than it argsorts the
+    floats, and the sort gives the values with the order (no gather). Other dtypes take an argsort. NaNs (whose
+    rows the diagnostics leave out) may sort first or last.
+    """
+    if values.dtype != np.float32:
+        order = np.argsort(values, axis=-1, kind="stable")
+        return np.take_along_axis(values, order, axis=-1), order
+    size = values.shape[1]
+    values = values + np.float32(0.0)                                          # −0 → +0: equal values, one key
+    flip = (values.view(np.int32) >> 31).view(np.uint32) | np.uint32(1 << 31)   # negatives: all bits
+    keys = np.empty(values.shape, np.uint64)
+    keys[...] = values.view(np.uint32) ^ flip
+    keys <<= np.uint64(32)
+    keys |= np.arange(size, dtype=np.uint64)
+    keys.sort(axis=-1)
+    halves = keys.view(np.uint32).reshape(*keys.shape, 2)           # each key's two 32-bit words
+    low_word, high_word = (0, 1) if sys.byteorder == "little" else (1, 0)
+    order = halves[..., low_word].astype(np.intp)
+    high = halves[..., high_word]
+    ordered = (high ^ ((high >> 31) - np.uint32(1) | np.uint32(1 << 31))).view(np.float32)
+    return ordered, order
 
 
 def _quantile(ordered, prob: float):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from jaxgen import lmm
-from jaxgen.lmm.diagnostics import _quantile, chain_diagnostics, diagnostics_table
+from jaxgen.lmm.diagnostics import _quantile, _sort_with_order, chain_diagnostics, diagnostics_table
 
 
 def _ar1(rng, shape, phi):
@@ -31,6 +31,7 @@ def _cases():
         "not converged (chains apart)": shifted,
         "ties (integer draws)": rng.integers(0, 4, size=(4, 80, 5)).astype(float),
         "float32, odd number of draws": _ar1(rng, (3, 161, 6), 0.3).astype(np.float32),
+        "float32 ties and signs": np.round(_ar1(rng, (4, 100, 5), 0.4), 1).astype(np.float32),
         "one chain": _ar1(rng, (1, 200, 3), 0.5),
         "a constant entry": np.concatenate([rng.normal(size=(2, 60, 2)), np.full((2, 60, 1), 2.5)], axis=2),
     }
@@ -108,3 +109,14 @@ def test_fit_warns_before_sampling_when_the_gate_is_out_of_reach():
         warnings.simplefilter("error", lmm.ConvergenceGateWarning)
         with pytest.raises(ValueError, match="Y has"):
             lmm.fit(Y, X, adjacency, num_chains=2, num_samples=200, ess_min=400)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sort_with_order_is_a_stable_argsort(dtype):
+    values = np.round(np.random.default_rng(3).normal(size=(6, 500)), 1).astype(dtype)
+    values[0, :6] = [0.0, -0.0, np.inf, -np.inf, np.finfo(dtype).tiny, -np.finfo(dtype).max]
+    ordered, order = _sort_with_order(values)
+    expected = np.argsort(values, axis=1, kind="stable")
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(ordered, np.take_along_axis(values, expected, axis=1))
+    assert ordered.dtype == values.dtype
