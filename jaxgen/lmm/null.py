@@ -89,6 +89,7 @@ class NullModel:
     omnibus_null : (N,) the sorted log p-values of the ``omnibus`` combination's simulated null law
         (:func:`jaxgen.stats.whitened.omnibus_null_law`), for the same correlation; (0,) for one region, or
         when fitted with ``omnibus=False``.
+    directions : (2c, c) the omnibus's one-df directions on the score scale (:func:`omnibus_directions`).
     covariates : (n, m) rotated covariates C̃; information_inverse : (c, m, m) (C̃ᵀV_k⁻¹C̃)⁻¹.
     gamma : (m, c) GLS covariate effects. loglik : the maximized (restricted) log-likelihood.
     heritability, method : how it was fitted; residual_dof : n − m, the degrees of freedom of the
@@ -113,6 +114,7 @@ class NullModel:
     cct_null: jnp.ndarray
     neighbourhoods: jnp.ndarray
     omnibus_null: jnp.ndarray
+    directions: jnp.ndarray
     covariates: jnp.ndarray
     information_inverse: jnp.ndarray
     gamma: jnp.ndarray
@@ -209,6 +211,7 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
         correlation = jnp.asarray(_score_correlation(variance, lam, h2, sigma2, *tested), dtype)
         arrays["cct_null"] = gaussian_cct_null(correlation)
         arrays["omnibus_null"] = omnibus_null_law(correlation, arrays["neighbourhoods"]) if omnibus else np.zeros(0)
+    arrays["directions"] = omnibus_directions(variance, lam, h2, sigma2, *tested, arrays["neighbourhoods"])
     return NullModel(**{k: jnp.asarray(v, dtype) for k, v in arrays.items()}, heritability=heritability,
                      method=method, residual_dof=n - m, car_fits=bool(car_fits))
 
@@ -405,12 +408,39 @@ def _score_correlation(variance, lam, h2, sigma2, genetic_correlation, residual_
     return _weighted_correlation(1.0 / variance, lam, h2, sigma2, genetic_correlation, residual_correlation)
 
 
+def omnibus_directions(variance, lam, h2, sigma2, genetic_correlation, residual_correlation, neighbourhoods):
+    """The omnibus's 2c one-df directions (2c, c) for the region scores s of every SNP, rows of unit norm.
+
+    With R̄ the average SNP's score correlation (:func:`_score_correlation`), P̄ = R̄⁻¹ and σ̄ its score sds,
+    the directions on z are P̄e_k (region k, its neighbours' noise removed) and P̄a_k (region k and its
+    neighbours, a_k a row of ``neighbourhoods``); on the score scale they are g = P̄e_k/σ̄ and P̄a_k/σ̄. Each
+    SNP's test gᵀs/√Var(gᵀs) uses its own exact variance (:func:`jaxgen.lmm.scores.score_tests`): exact
+    N(0, 1) under the null for every SNP, and for a SNP with the average correlation the whitened region
+    and neighbourhood scores of :func:`jaxgen.stats.whitened.whitened_statistics`.
+    """
+    genetic = _covariance(genetic_correlation, np.sqrt(sigma2 * h2))
+    residual = _covariance(residual_correlation, np.sqrt(sigma2 * (1.0 - h2)))
+    average = _weighted_covariance(1.0 / variance, lam, genetic, residual)
+    score_sd = np.sqrt(np.diag(average))
+    precision = np.linalg.inv(average / np.outer(score_sd, score_sd))
+    directions = np.concatenate([precision, neighbourhoods @ precision]) / score_sd
+    return directions / np.linalg.norm(directions, axis=1, keepdims=True)
+
+
+def _covariance(correlation, sd):
+    return correlation * np.outer(sd, sd)
+
+
+def _weighted_covariance(weights, lam, genetic, residual):
+    """Σ_i (λ_iΣ_g + Σ_e) ∘ (a_i a_iᵀ) (c, c) for the row weights a = ``weights`` (n, c)."""
+    lam = np.ones(len(weights)) if lam is None else lam
+    return (weights * lam[:, None]).T @ weights * genetic + weights.T @ weights * residual
+
+
 def _weighted_correlation(weights, lam, h2, sigma2, genetic_correlation, residual_correlation):
     """The correlation of Σ_i (λ_iΣ_g + Σ_e) ∘ (a_i a_iᵀ) for the row weights a = ``weights`` (n, c)."""
-    lam = np.ones(len(weights)) if lam is None else lam
-    genetic_sd, residual_sd = np.sqrt(sigma2 * h2), np.sqrt(sigma2 * (1.0 - h2))
-    implied = ((weights * lam[:, None]).T @ weights * genetic_correlation * np.outer(genetic_sd, genetic_sd)
-               + weights.T @ weights * residual_correlation * np.outer(residual_sd, residual_sd))
+    implied = _weighted_covariance(weights, lam, _covariance(genetic_correlation, np.sqrt(sigma2 * h2)),
+                                   _covariance(residual_correlation, np.sqrt(sigma2 * (1.0 - h2))))
     scale = np.sqrt(np.diag(implied))
     return implied / np.outer(scale, scale)
 

@@ -39,7 +39,10 @@ correlation. The tests:
   tests: the whitened region tests (Σ⁻¹z)_k/√(Σ⁻¹)_kk (an effect on one region, its neighbours' noise
   removed), the neighbourhood burdens a_kᵀΣ⁻¹z/√(a_kᵀΣ⁻¹a_k) (a contiguous group: region k and its
   neighbours in the adjacency) and the per-region z themselves, referred to its null law simulated once per
-  null model (:mod:`jaxgen.stats.whitened`). No single test is best: the whitened χ² spreads a one-region
+  null model (:mod:`jaxgen.stats.whitened`). The one-df tests use fixed directions, those of the average SNP's
+  correlation R̄ (:func:`jaxgen.lmm.null.omnibus_directions`), each with the SNP's own exact variance, so that
+  they cost O(cR²) per SNP and no factorization (the c × c inverse they took per SNP cost as much as the
+  spatial test); for a SNP with the correlation R̄ they are the optimal ones. No single test is best: the whitened χ² spreads a one-region
   effect over c degrees of freedom, the burden sees only shared effects, the per-region tests ignore the
   correlation; the combination stays near the best of them for one region, a group or all regions.
 
@@ -62,7 +65,7 @@ from jaxgen.lmm.null import NullModel
 from jaxgen.stats.cct import cct_log
 from jaxgen.stats.cct_null import refer_to_null
 from jaxgen.stats.tails import chi2_log_sf, f_log_sf
-from jaxgen.stats.whitened import omnibus_combination, whitened_statistics
+from jaxgen.stats.whitened import omnibus_combination
 
 __all__ = ["TESTS", "ScoreTests", "check_tests", "score_tests"]
 
@@ -97,7 +100,8 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     """Score tests of every column of X (n, p), rotated like the null model's data, against ``null``.
 
     tests : the SNP-level tests to compute, among :data:`TESTS` (the others' log p-values are NaN): the
-    whitened tests cost a c × c factorization per SNP, the per-region tests and ``cct`` do not.
+    spatial, empirical and burden tests (and so the omnibus) cost a c × c factorization per SNP, the
+    per-region tests and ``cct`` do not.
     """
     check_tests(tests)
     if "omnibus" in tests and null.omnibus_null.shape[0] == 0 and null.neighbourhoods.shape[0] > 1:
@@ -144,44 +148,44 @@ def _calibrated_cct(log_p, null: NullModel):
 
 def _whitened_tests(z, X, null: NullModel, tests):
     """((log p of spatial, of burden) or None, log p of empirical or None, the whitened region and
-    neighbourhood scores (each (p, c), :func:`~jaxgen.stats.whitened.whitened_statistics`) or None), each
-    log p (p,), of the scores z (p, c) of the rotated SNPs X: only what ``tests`` needs (the directions for
-    ``omnibus``). With a wrong CAR (``null.car_fits`` false) spatial is the empirical test and burden and the
-    directions use the empirical correlation; the empirical test needs ν = n − m > c."""
+    neighbourhood scores (each (p, c), :func:`_direction_scores`) or None), each log p (p,), of the scores
+    z (p, c) of the rotated SNPs X: only what ``tests`` needs (the directions for ``omnibus``). With a wrong
+    CAR (``null.car_fits`` false) spatial is the empirical test and burden and the directions use the
+    empirical correlation; the empirical test needs ν = n − m > c."""
     c, dof = z.shape[1], null.residual_dof
     hotelling = dof > c
     car = null.car_fits or not hotelling
     wants_spatial = bool({"omnibus", "spatial", "burden"} & set(tests))
-    wants_directions = "omnibus" in tests and c > 1
     wants_empirical = hotelling and ("empirical" in tests or (wants_spatial and not car))
     if not (wants_spatial or wants_empirical):
         return None, None, None
-    weights = _variance_weights(null, X)
-    tails, log_p_spatial, log_p_burden, directions = {}, None, None, None
+    moments = _variance_moments(null, X)
+    tails, log_p_spatial, log_p_burden = {}, None, None
     if wants_spatial and car:
-        statistic, burden, *directions = _whitened(z, weights, null, null.spatial_genetic, null.spatial_residual,
-                                                   wants_directions)
+        statistic, burden = _whitened(z, moments, null, null.spatial_genetic, null.spatial_residual)
         log_p_spatial = chi2_log_sf(statistic, c)
         if hotelling:
             tails["burden"] = (burden**2 / null.burden_variance_ratio, 1, dof)  # Student's t_ν of b/√κ
         else:
             log_p_burden = jnp.log(2.0) + log_ndtr(-jnp.abs(burden))
     if wants_empirical:
-        empirical, empirical_burden, *empirical_directions = _whitened(
-            z, weights, null, null.empirical_genetic, null.empirical_residual, wants_directions and not car)
+        empirical, empirical_burden = _whitened(z, moments, null, null.empirical_genetic, null.empirical_residual)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
         tails["empirical"] = (held_out * (dof - c) / (c * (dof - 1)), c, dof - c)  # Hotelling's law
         if wants_spatial and not car:
             tails["burden"] = (empirical_burden**2, 1, dof)
-            directions = empirical_directions
     # the F tails in one call: each call site of the F tail costs seconds of compilation
     f_tails = dict(zip(tails, _f_log_sf_stacked(*tails.values()))) if tails else {}
     log_p_burden = f_tails.get("burden", log_p_burden)
     log_p_empirical = f_tails.get("empirical")
     if wants_spatial and not car:
         log_p_spatial = log_p_empirical
-    return ((log_p_spatial, log_p_burden) if wants_spatial else None, log_p_empirical,
-            directions if wants_directions else None)
+    directions = None
+    if "omnibus" in tests and c > 1:
+        tested = ((null.spatial_genetic, null.spatial_residual) if car else
+                  (null.empirical_genetic, null.empirical_residual))
+        directions = _direction_scores(z, moments, null, *tested)
+    return (log_p_spatial, log_p_burden) if wants_spatial else None, log_p_empirical, directions
 
 
 def _f_log_sf_stacked(*tails):
@@ -192,40 +196,61 @@ def _f_log_sf_stacked(*tails):
     return tuple(f_log_sf(statistics, df1, df2))
 
 
-def _variance_weights(null: NullModel, X):
-    """(Σ_i x_i² λ_i w_ik w_il, Σ_i x_i² w_ik w_il) per SNP, each (p, c, c), w = 1/v.
-
-    With w = ΦΨᵀ (the null model's ``variance_basis`` (n, R) and ``variance_loadings`` (c, R)), each is
-    Ψ M Ψᵀ with the moments M_rs = Σ_i x_i² (λ_i) Φ_ir Φ_is: a (p, n) by (n, R²) matrix product, then
-    O(c²R) per SNP (without factors, R = c and Ψ = I: M is the result).
-    """
-    basis, loadings = null.variance_basis, null.variance_loadings
+def _variance_moments(null: NullModel, X):
+    """(M, N) per SNP, each (p, R, R): M_rs = Σ_i x_i² λ_i Φ_ir Φ_is and N_rs = Σ_i x_i² Φ_ir Φ_is, with
+    1/v = ΦΨᵀ (the null model's ``variance_basis`` (n, R) and ``variance_loadings`` (c, R)), so that
+    Σ_i x_i² (λ_i) w_ik w_il = (ΨMΨᵀ)_kl, w = 1/v: a (p, n) by (n, R²) matrix product (without factors,
+    R = c and Ψ = I)."""
+    basis = null.variance_basis
     n, rank = basis.shape
     pairs = (basis[:, :, None] * basis[:, None, :]).reshape(n, rank * rank)
     squares = (X * X).T
-    moments = (_mm(squares * null.kinship_eigenvalues, pairs).reshape(-1, rank, rank),
-               _mm(squares, pairs).reshape(-1, rank, rank))
-    if rank == loadings.shape[0]:  # no factors: the loadings are the identity
+    return (_mm(squares * null.kinship_eigenvalues, pairs).reshape(-1, rank, rank),
+            _mm(squares, pairs).reshape(-1, rank, rank))
+
+
+def _loaded(moments, loadings):
+    """ΨMΨᵀ (p, c, c) of moments M (p, R, R) (M itself without factors, when Ψ is the identity)."""
+    if moments.shape[1] == loadings.shape[0]:
         return moments
-    return tuple(jnp.einsum("kr,jrs,ls->jkl", loadings, m, loadings, precision=_HIGHEST) for m in moments)
+    return jnp.einsum("kr,jrs,ls->jkl", loadings, moments, loadings, precision=_HIGHEST)
 
 
-def _whitened(z, weights, null: NullModel, genetic_correlation, residual_correlation, directions: bool = False):
+def _whitened(z, moments, null: NullModel, genetic_correlation, residual_correlation):
     """(zᵀΣ⁻¹z, the burden score 1ᵀΣ⁻¹z/√(1ᵀΣ⁻¹1)) per SNP, each (p,), with Σ = Corr(z) from
-    Cov(s) = Σ_g ∘ weights[0] + Σ_e ∘ weights[1] (weights each (p, c, c)); with ``directions`` also the
-    whitened region and neighbourhood scores (each (p, c), :func:`~jaxgen.stats.whitened.whitened_statistics`)."""
+    Cov(s) = Σ_g ∘ ΨMΨᵀ + Σ_e ∘ ΨNΨᵀ (moments (M, N) of :func:`_variance_moments`)."""
     genetic_sd = jnp.sqrt(null.sigma2 * null.h2)
     residual_sd = jnp.sqrt(null.sigma2 * (1.0 - null.h2))
+    weights = [_loaded(m, null.variance_loadings) for m in moments]
     covariance = (weights[0] * (genetic_correlation * jnp.outer(genetic_sd, genetic_sd))
                   + weights[1] * (residual_correlation * jnp.outer(residual_sd, residual_sd)))
     scale = jnp.sqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
     factor = jnp.linalg.cholesky(covariance / (scale[:, :, None] * scale[:, None, :]))
-    if directions:
-        return whitened_statistics(z, factor, null.neighbourhoods)
     white = solve_triangular(factor, jnp.stack([z, jnp.ones_like(z)], axis=2), lower=True)  # (p, c, 2)
     w, u = white[..., 0], white[..., 1]
     burden = jnp.sum(w * u, axis=1) / jnp.sqrt(jnp.sum(u * u, axis=1))
     return jnp.sum(w * w, axis=1), burden
+
+
+def _direction_scores(z, moments, null: NullModel, genetic_correlation, residual_correlation):
+    """The whitened region and neighbourhood scores of the omnibus, each (p, c): gᵀs/√Var(gᵀs) for the null
+    model's fixed ``directions`` g (:func:`jaxgen.lmm.null.omnibus_directions`), s = σ∘z the scores at each
+    SNP's own sds σ. With Cov(s) = Σ_g ∘ ΨMΨᵀ + Σ_e ∘ ΨNΨᵀ, Var(gᵀs) = ⟨M, G_g⟩ + ⟨N, G_e⟩ with
+    (G)_rs = (g∘ψ_r)ᵀΣ(g∘ψ_s), formed once per block: O(cR²) per SNP and no factorization. For a SNP with the
+    average SNP's correlation R̄ they are (P̄z)_k/√P̄_kk and a_kᵀP̄z/√(a_kᵀP̄a_k), P̄ = R̄⁻¹."""
+    c = z.shape[1]
+    loadings, directions = null.variance_loadings, null.directions
+    variances = (null.sigma2 * null.h2, null.sigma2 * (1.0 - null.h2))
+    sds = jnp.sqrt(sum(v * jnp.einsum("kr,jrs,ks->jk", loadings, m, loadings, precision=_HIGHEST)
+                       for v, m in zip(variances, moments)))
+    loaded = directions[:, :, None] * loadings[None]                                     # g ∘ ψ_r, (2c, c, R)
+    variance = 0.0
+    for v, correlation, m in zip(variances, (genetic_correlation, residual_correlation), moments):
+        covariance = correlation * jnp.sqrt(jnp.outer(v, v))
+        tensor = jnp.einsum("dkr,kl,dls->drs", loaded, covariance, loaded, precision=_HIGHEST)  # (2c, R, R)
+        variance = variance + _mm(m.reshape(m.shape[0], -1), tensor.reshape(2 * c, -1).T)
+    statistics = _mm(z * sds, directions.T) * jax.lax.rsqrt(variance)
+    return statistics[:, :c], statistics[:, c:]
 
 
 def _mm(a, b):

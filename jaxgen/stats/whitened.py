@@ -43,7 +43,8 @@ def whitened_statistics(z, factor, neighbourhoods):
     """(quadratic (...), burden (...), regions (..., c), neighbourhoods (..., c)) of the scores z (..., c).
 
     factor : (..., c, c) the lower Cholesky factor F of z's null correlation (broadcast against z's leading
-    axes: one per SNP, or one for all draws); neighbourhoods : (c, c) 0/1 rows a_k (region k and its
+    axes: one for all draws of a null law, or one per SNP; the score tests take these directions for the
+    average SNP's correlation, with each SNP's own variance: :func:`jaxgen.lmm.null.omnibus_directions`); neighbourhoods : (c, c) 0/1 rows a_k (region k and its
     neighbours). One triangular inverse F⁻¹ gives every statistic: Pz = F⁻ᵀ(F⁻¹z), P_kk = ‖F⁻¹e_k‖²,
     a_kᵀPa_k = ‖F⁻¹a_k‖².
     """

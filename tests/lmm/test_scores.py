@@ -11,7 +11,8 @@ from jaxgen.data.pedigree import family_kinship
 from jaxgen.graphs import lattice_adjacency
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import fit_null_model, inverse_variance_factors
-from jaxgen.lmm.scores import TESTS, _variance_weights, _whitened, score_tests
+from jaxgen.lmm.scores import TESTS, _direction_scores, _loaded, _variance_moments, _whitened, score_tests
+from jaxgen.stats.whitened import whitened_statistics
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +65,36 @@ def test_whitened_statistic_uses_the_exact_z_covariance(study, correlations):
                   + Sigma_e[:, :, None] * np.einsum("kij,lij->klj", scaled, scaled))
     z = np.asarray(score_tests(null, _snps(data)).z)
     exact = np.array([z[j] @ np.linalg.solve(_correlation(covariance[:, :, j]), z[j]) for j in range(len(z))])
-    ours = np.asarray(_whitened(jnp.asarray(z), _variance_weights(null, _snps(data)), null,
+    ours = np.asarray(_whitened(jnp.asarray(z), _variance_moments(null, _snps(data)), null,
                                 getattr(null, f"{correlations}_genetic"), getattr(null, f"{correlations}_residual"))[0])
     np.testing.assert_allclose(ours, exact, rtol=0.03)
+
+
+@pytest.mark.parametrize("heritability", ["per-region", "shared"])
+def test_omnibus_directions_have_each_snps_exact_variance(study, heritability):
+    """The omnibus's region and neighbourhood tests gᵀs/√Var(gᵀs) use fixed directions g and each SNP's own
+    Var(gᵀs), from the tensors of the moments: equal to it built from the SNP's dense score covariance. With
+    one shared h² every SNP has the average SNP's correlation, and the tests are the whitened scores
+    (P z)_k/√P_kk, a_kᵀPz/√(a_kᵀPa_k) of its own P = Corr(z)⁻¹."""
+    _, data = study
+    null = fit_null_model(data, heritability=heritability)
+    z = score_tests(null, _snps(data)).z
+    moments = _variance_moments(null, _snps(data))
+    regions, local = _direction_scores(z, moments, null, null.spatial_genetic, null.spatial_residual)
+    genetic_sd, residual_sd = np.sqrt(null.sigma2 * null.h2), np.sqrt(null.sigma2 * (1 - null.h2))
+    weights = [np.asarray(_loaded(m, null.variance_loadings)) for m in moments]
+    covariance = (weights[0] * np.asarray(null.spatial_genetic * np.outer(genetic_sd, genetic_sd))
+                  + weights[1] * np.asarray(null.spatial_residual * np.outer(residual_sd, residual_sd)))
+    directions = np.asarray(null.directions)
+    sds = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2))
+    expected = (np.einsum("jk,dk->jd", np.asarray(z) * sds, directions)
+                / np.sqrt(np.einsum("dk,jkl,dl->jd", directions, covariance, directions)))
+    np.testing.assert_allclose(np.concatenate([regions, local], axis=1), expected, rtol=1e-10)
+    if heritability == "shared":
+        correlation = covariance / (sds[:, :, None] * sds[:, None, :])
+        _, _, own_regions, own_local = whitened_statistics(z, jnp.linalg.cholesky(correlation), null.neighbourhoods)
+        np.testing.assert_allclose(regions, own_regions, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(local, own_local, rtol=1e-8, atol=1e-10)
 
 
 def test_few_variance_factors_give_the_tests_of_the_direct_sums():
@@ -114,9 +142,8 @@ def test_a_subset_of_tests_gives_their_p_values_and_nan_for_the_others(study, ch
 
 
 def test_a_null_model_without_the_omnibus_law_refuses_only_the_omnibus(study):
-    """fit_null_model(..., omnibus=False) skips the omnibus law's simulation: the other tests are unchanged (to
-    rounding: with the omnibus, spatial and burden come from the triangular inverse) and asking for the
-    omnibus is a clear error, not an uncalibrated p-value."""
+    """fit_null_model(..., omnibus=False) skips the omnibus law's simulation: the other tests are unchanged and
+    asking for the omnibus is a clear error, not an uncalibrated p-value."""
     _, data = study
     with_law, without = fit_null_model(data), fit_null_model(data, omnibus=False)
     assert without.omnibus_null.shape == (0,) and with_law.omnibus_null.shape[0] > 0
@@ -225,7 +252,7 @@ def test_a_wrong_car_costs_power_not_calibration():
         tests = score_tests(null, _snps(data))
         for test in ("spatial", "burden", "omnibus"):
             rejected[test].append(np.asarray(tests.log_p_of(test)) < np.log(0.05))
-        car_statistic, _ = _whitened(tests.z, _variance_weights(null, _snps(data)), null, null.spatial_genetic,
+        car_statistic, _ = _whitened(tests.z, _variance_moments(null, _snps(data)), null, null.spatial_genetic,
                                      null.spatial_residual)
         rejected["CAR χ²"].append(np.asarray(chi2_log_sf(car_statistic, Y.shape[1])) < np.log(0.05))
     rates = {test: np.concatenate(flags).mean() for test, flags in rejected.items()}
