@@ -35,7 +35,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import cho_factor, cho_solve
-from jax.scipy.special import log_ndtr
 
 from jaxgen.graphs.car import car_precision
 
@@ -43,7 +42,7 @@ from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.model import car_quadratic
 from jaxgen.lmm.priors import Priors
 
-__all__ = ["conditional_scores", "two_sided_log_pvalue"]
+__all__ = ["conditional_scores"]
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -88,8 +87,3 @@ def conditional_scores(draws: dict, data: LMMData, priors: Priors = Priors()):
     row_variance = jnp.sum(A * A / inv_d[:, None], axis=0)  # a_jᵀDa_j, (p,)
     column_variance = sigma2 * jnp.diag(jnp.linalg.inv(Q))  # σ²[Q⁻¹]_kk, (c,)
     return numerator / jnp.sqrt(row_variance[:, None] * column_variance[None, :])
-
-
-def two_sided_log_pvalue(z):
-    """log(2Φ(−|z|)), exact far into the tail."""
-    return jnp.log(2.0) + log_ndtr(-jnp.abs(z))

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from jaxgen.lmm.association import conditional_scores, two_sided_log_pvalue
+from jaxgen.lmm.association import conditional_scores
 from jaxgen.lmm.data import LMMData
 from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.diagnostics import diagnostics_table
@@ -20,7 +20,7 @@ from jaxgen.lmm.likelihood import pointwise_log_likelihood
 from jaxgen.lmm.priors import Priors
 from jaxgen.lmm.scores import TESTS, ScoreTests, score_tests
 from jaxgen.stats import cct_log
-from jaxgen.stats.tails import p_value
+from jaxgen.stats.tails import p_value, two_sided_log_pvalue
 
 __all__ = ["LMMResult", "ConvergenceGateWarning", "SNP_TESTS"]
 

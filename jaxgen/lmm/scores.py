@@ -59,12 +59,11 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
-from jax.scipy.special import log_ndtr
 
 from jaxgen.lmm.null import NullModel
 from jaxgen.stats.cct import cct_log
 from jaxgen.stats.cct_null import refer_to_null
-from jaxgen.stats.tails import chi2_log_sf, f_log_sf
+from jaxgen.stats.tails import chi2_log_sf, f_log_sf, two_sided_log_pvalue
 from jaxgen.stats.whitened import omnibus_combination
 
 __all__ = ["TESTS", "ScoreTests", "check_tests", "score_tests"]
@@ -114,7 +113,7 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     correction = jnp.einsum("jkm,kml,jkl->jk", projected, null.information_inverse, projected, precision=_HIGHEST)
     information = _mm((X * X).T, inv_v) - correction  # I (p, c)
     z = scores * jax.lax.rsqrt(information)
-    log_p = jnp.log(2.0) + log_ndtr(-jnp.abs(z))
+    log_p = two_sided_log_pvalue(z)
     missing = jnp.full(z.shape[:1], jnp.nan, z.dtype)
     log_p_cct = _calibrated_cct(log_p, null) if "cct" in tests else missing
     spatial, empirical, directions = _whitened_tests(z, X, null, tests)
@@ -167,7 +166,7 @@ def _whitened_tests(z, X, null: NullModel, tests):
         if hotelling:
             tails["burden"] = (burden**2 / null.burden_variance_ratio, 1, dof)  # Student's t_ν of b/√κ
         else:
-            log_p_burden = jnp.log(2.0) + log_ndtr(-jnp.abs(burden))
+            log_p_burden = two_sided_log_pvalue(burden)
     if wants_empirical:
         empirical, empirical_burden = _whitened(z, moments, null, null.empirical_genetic, null.empirical_residual)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed

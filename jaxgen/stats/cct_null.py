@@ -23,9 +23,8 @@ from functools import lru_cache, partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import erfc
-
 from jaxgen.stats.cct import _cot_pi
+from jaxgen.stats.tails import two_sided_pvalue
 
 __all__ = ["FADE_DECADES", "NULL_DRAWS", "TAIL_COUNT", "gaussian_cct_null", "gaussian_null_law", "refer_to_null"]
 
@@ -81,7 +80,7 @@ def _simulate(root, normals, operands, statistic):
 def _region_cct(z, root):
     """log CCT p-value (draws,) of the two-sided p-values of the draws z (draws, c)."""
     del root
-    return bulk_cct_log(erfc(jnp.abs(z) / math.sqrt(2.0)))
+    return bulk_cct_log(two_sided_pvalue(z))
 
 
 def bulk_cct_log(p, weights=None):

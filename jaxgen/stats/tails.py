@@ -1,4 +1,5 @@
-"""Log survival functions of the χ² and F distributions, exact far into the tail in float32 and float64.
+"""Log survival functions of the normal (two-sided), χ² and F distributions, exact far into the tail in float32
+and float64.
 
 log P(χ²_k > t) = log Q(k/2, t/2), with Q the regularized upper incomplete gamma function. Where
 Q is not tiny, ``log(gammaincc)`` is exact. Deeper in the tail (Q below 1e-25, where float32 would
@@ -17,12 +18,14 @@ which holds whenever the p-value is that small).
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import betainc, betaln, gammaincc, gammaln
+from jax.scipy.special import betainc, betaln, erfc, gammaincc, gammaln, log_ndtr
 
-__all__ = ["chi2_log_sf", "f_log_sf", "log_betainc_tail", "p_value"]
+__all__ = ["chi2_log_sf", "f_log_sf", "log_betainc_tail", "p_value", "two_sided_log_pvalue", "two_sided_pvalue"]
 
 _CF_TERMS = 100
 _DIRECT_MIN = 1e-25
@@ -33,6 +36,17 @@ def p_value(log_p) -> np.ndarray:
     """p-values (float64 NumPy, same shape) from natural-log p-values: exp in float32 would round every p below
     1e-38 to 0 (a strong hit would read as p = 0 in a table, and tie with every other one)."""
     return np.exp(np.asarray(log_p, dtype=np.float64))
+
+
+def two_sided_log_pvalue(z):
+    """log(2Φ(−|z|)) of standard normal scores z (any shape), exact far into the tail."""
+    return jnp.log(2.0) + log_ndtr(-jnp.abs(z))
+
+
+def two_sided_pvalue(z):
+    """2Φ(−|z|) = erfc(|z|/√2) (any shape): for the bulk of a simulated null law (it underflows for |z| > 13
+    in float32, where :func:`two_sided_log_pvalue` does not)."""
+    return erfc(jnp.abs(z) / math.sqrt(2.0))
 
 
 def chi2_log_sf(statistic, df):

@@ -22,16 +22,13 @@ quadratic or burden test, 5c·p of the best region, neighbourhood or score test.
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
-from jax.scipy.special import erfc, log_ndtr
 
 from jaxgen.stats.cct import cct_log
 from jaxgen.stats.cct_null import NULL_DRAWS, bulk_cct_log, gaussian_null_law
-from jaxgen.stats.tails import chi2_log_sf
+from jaxgen.stats.tails import chi2_log_sf, two_sided_log_pvalue, two_sided_pvalue
 
 __all__ = ["OMNIBUS_PARTS", "omnibus_combination", "omnibus_null_law", "omnibus_weights", "whitened_statistics"]
 
@@ -73,9 +70,8 @@ def omnibus_combination(log_p_quadratic, log_p_burden, regions, neighbourhoods, 
     p-values of the quadratic and burden tests (p,), the whitened region and neighbourhood scores (p, c) of
     :func:`whitened_statistics` and the log p-values of the scores themselves (p, c). Exact for p-values far
     below float range (:func:`jaxgen.stats.cct.cct_log`)."""
-    two_sided = lambda x: jnp.log(2.0) + log_ndtr(-jnp.abs(x))
-    parts = jnp.concatenate([log_p_quadratic[:, None], log_p_burden[:, None], two_sided(regions),
-                             two_sided(neighbourhoods), log_p_scores], axis=1)
+    parts = jnp.concatenate([log_p_quadratic[:, None], log_p_burden[:, None], two_sided_log_pvalue(regions),
+                             two_sided_log_pvalue(neighbourhoods), log_p_scores], axis=1)
     return cct_log(parts, omnibus_weights(log_p_scores.shape[1]).astype(parts.dtype), axis=1)
 
 
@@ -90,7 +86,6 @@ def _simulated_omnibus(z, root, neighbourhoods):
     """log p-values (draws,) of the omnibus combination of the draws z (draws, c) of N(0, root rootᵀ)."""
     c = z.shape[-1]
     quadratic, burden, regions, local = whitened_statistics(z, root, neighbourhoods.astype(z.dtype))
-    two_sided = lambda x: erfc(jnp.abs(x) / math.sqrt(2.0))
-    p = jnp.concatenate([jnp.exp(chi2_log_sf(quadratic, c))[:, None], two_sided(burden)[:, None],
-                         two_sided(regions), two_sided(local), two_sided(z)], axis=1)
+    p = jnp.concatenate([jnp.exp(chi2_log_sf(quadratic, c))[:, None], two_sided_pvalue(burden)[:, None],
+                         two_sided_pvalue(regions), two_sided_pvalue(local), two_sided_pvalue(z)], axis=1)
     return bulk_cct_log(p, omnibus_weights(c).astype(z.dtype))
