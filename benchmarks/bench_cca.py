@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 import warnings
 
 import numpy as np
+
+from machine import describe_machine
 
 EPS = 2.220446e-16
 GRID = {name: [0.1, 1.0, 10.0] for name in ("beta1", "beta2", "lam1", "lam2")}
@@ -170,7 +171,7 @@ def main():
 
     results = {
         "device": str(jax.devices()[0]), "platform": args.platform,
-        "machine": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+        "machine": describe_machine(),
         "dtype": "float64" if args.x64 else "float32", "jax": jax.__version__,
         "workload": {"n": n, "p": p, "q": q, "K": 3, "settings": len(settings), "folds": 5,
                      "iterations_per_fit": n_iter, "fits": n_fits},

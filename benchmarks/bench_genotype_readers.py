@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from machine import describe_machine
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -102,8 +104,8 @@ def main(argv=None) -> dict:
             seconds = timed(folder / "g.bgen", n)
             rows.append({"format": "bgen", "reader": reader, "stream_s": seconds,
                          "million_genotypes_per_s": n * p / seconds / 1e6})
-    result = {"subjects": n, "snps": p, "block_size": args.block_size, "machine": platform.processor() or
-              platform.machine(), "python": platform.python_version(), "results": rows}
+    result = {"subjects": n, "snps": p, "block_size": args.block_size, "machine": describe_machine(),
+              "python": platform.python_version(), "results": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     for row in rows:

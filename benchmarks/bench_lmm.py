@@ -17,9 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
+
+from machine import describe_machine
 
 
 def parse_args():
@@ -121,8 +122,7 @@ def main():
     quick = args.quick
     study = simulate_spatial_lmm(0, n=500, p=50, c=20, n_causal=5, rho=0.6, h2=0.3)
     results = {"device": str(jax.devices()[0]), "platform": args.platform,
-               "machine": platform.processor() or platform.machine(),
-               "cpu_count": os.cpu_count(), "jax": jax.__version__, "dtype": "float32"}
+               "machine": describe_machine(), "jax": jax.__version__, "dtype": "float32"}
     warmup, samples = (100, 200) if quick else (500, 1000)
     device_sets = [jax.devices()[:1]] + ([jax.devices()] if len(jax.devices()) > 1 else [])
     results["ess"] = [ess_per_second(study, method, 4, warmup, samples, devices)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -33,6 +32,8 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+
+from machine import describe_machine
 
 TARGETS = {"cold": 60.0, "warm": 40.0}
 WARM_RUNS = 3  # the warm run is repeated (the machine is shared): all three and their median are reported
@@ -155,8 +156,8 @@ def main():
     import jax
 
     results = {"n": n, "p": p, "c": c, "chains": chains, "warmup": warmup, "samples": samples,
-               "kinship": args.kinship, "dtype": "float32", "platform": "cpu", "cpu_count": os.cpu_count(),
-               "machine": platform.processor() or platform.machine(), "jax": jax.__version__,
+               "kinship": args.kinship, "dtype": "float32", "platform": "cpu",
+               "machine": describe_machine(), "jax": jax.__version__,
                "targets_s": TARGETS, "runs": {}}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

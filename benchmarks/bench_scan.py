@@ -21,8 +21,8 @@ Each (N, C, P) of the product of the three lists gets its own genome: one proces
 
 Wall time of a peer is that of its whole process; jaxgen's stages exclude Python's start and imports. Peak RSS of
 each is its process's maximum resident set (``wait4``). Ratios: GEMMA total / jaxgen total (target ≥ 30) and
-jaxgen / PLINK 2 (target ≤ 3). The machine's load average is recorded at each run's start and end: the
-project's CPU is shared. Peers are on by default and skipped, with a line saying so, when not on PATH.
+jaxgen / PLINK 2 (target ≤ 3). Each run records its CPU and the machine's load average at its start and end: the
+project's CPU is shared, and runs kept with ``--append`` may come from another machine. Peers are on by default and skipped, with a line saying so, when not on PATH.
 Results: JSON (default benchmarks/results/scan_<platform>.json; ``--append`` keeps its other runs).
 """
 
@@ -39,6 +39,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import describe_machine
 
 GEMMA_ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
 # jaxgen's timed scans: (kinship, tests; None: every test). "loco_cct" is PLINK 2's work (a test per region,
@@ -185,7 +187,8 @@ def one_run(n: int, c: int, p: int, args, peers: dict) -> dict:
         jaxgen = json.loads((folder / "jaxgen.json").read_text())
         jaxgen["peak_rss_mib"] = measured["peak_rss_mib"]
         jaxgen["process_seconds"] = measured["seconds"]
-        run = {"subjects": n, "regions": c, "snps": p, "block_size": args.block_size, "jaxgen": jaxgen}
+        run = {"subjects": n, "regions": c, "snps": p, "block_size": args.block_size, "machine": describe_machine(),
+               "jaxgen": jaxgen}
         loco = jaxgen["seconds"]["loco"]
         run["snps_per_s"] = p / loco["tests"]
         run["snp_region_tests_per_s"] = p * c / loco["tests"]
@@ -217,13 +220,6 @@ def ratios(run: dict) -> dict:
     return out
 
 
-def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.machine())
-    return {"cpu": model, "cores": os.cpu_count(),
-            "note": "shared with other developers' jobs while measured (see each run's load_average)"}
-
-
 def main() -> None:
     args = parse_args()
     if args.role is not None:
@@ -250,7 +246,7 @@ def main() -> None:
     replaced = {(r["subjects"], r["regions"], r["snps"]) for r in runs}
     runs = [r for r in kept if (r["subjects"], r["regions"], r["snps"]) not in replaced] + runs
     runs.sort(key=lambda r: (r["snps"], r["subjects"], r["regions"]))
-    out.write_text(json.dumps({"machine": machine(), "peers": peers, "runs": runs}, indent=2))
+    out.write_text(json.dumps({"peers": peers, "runs": runs}, indent=2))
     print(f"wrote {out}")
 
 
