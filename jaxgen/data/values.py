@@ -21,8 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["OUTLIER_Z", "ExtremeValueWarning", "checked_matrix", "first_nonfinite", "outliers",
-           "overflowing_column", "warn_outliers"]
+__all__ = ["OUTLIER_Z", "ExtremeValueWarning", "checked_matrix", "first_dependent_column", "first_nonfinite",
+           "outliers", "overflowing_column", "warn_outliers"]
 
 OUTLIER_Z = 10.0
 _MIN_SCREENED = 20  # values per column
@@ -43,6 +43,18 @@ def first_nonfinite(M: np.ndarray) -> tuple[int, int] | None:
         return None
     i, j = np.argwhere(bad)[0]
     return int(i), int(j)
+
+
+def first_dependent_column(M: np.ndarray) -> int | None:
+    """Index of the first column of M (n, d) that is a linear combination of the columns before it (to
+    ``numpy.linalg.matrix_rank``'s tolerance on the columns scaled to unit norm), or None when M has full column rank.
+    """
+    M = np.asarray(M, dtype=np.float64)
+    norms = np.linalg.norm(M, axis=0)
+    Z = M / np.where(norms > 0, norms, 1.0)
+    if np.linalg.matrix_rank(Z) == M.shape[1]:
+        return None
+    return next(j for j in range(M.shape[1]) if np.linalg.matrix_rank(Z[:, :j + 1]) <= j)
 
 
 def overflowing_column(M: np.ndarray, dtype=np.float32) -> tuple[int, int] | None:

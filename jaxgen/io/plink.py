@@ -87,6 +87,8 @@ class PlinkFileset(GenotypeSource):
                 founders = ((np.asarray(reader.father, dtype=str) == "0")
                             & (np.asarray(reader.mother, dtype=str) == "0"))
         except Exception as err:  # bed-reader reports format problems with many exception types
+            _refuse_malformed_lines(bim, _BIM_FIELDS)
+            _refuse_malformed_lines(fam, _FAM_FIELDS)
             raise InputError(bed, f"not a readable PLINK fileset ({type(err).__name__}: {err})") from None
         return cls.checked(path=bed, variants=bim, samples=fam, table=table, subject_ids=subject_ids,
                            family_ids=family_ids, founders=founders, selection=selection, log=log)
@@ -100,6 +102,32 @@ class PlinkFileset(GenotypeSource):
 
 
 _MAGIC = b"\x6c\x1b"
+# The columns of a .bim and a .fam line: (name, type or None for text).
+_BIM_FIELDS = (("chromosome", None), ("SNP id", None), ("position in cM", float), ("base-pair position", int),
+               ("allele 1", None), ("allele 2", None))
+_FAM_FIELDS = (("family id", None), ("subject id", None), ("father", None), ("mother", None), ("sex", None),
+               ("phenotype", None))
+
+
+def _refuse_malformed_lines(path: Path, fields) -> None:
+    """InputError naming the first line of a .bim or .fam (white-space separated ``fields``) with the
+    wrong number of fields or a field that is not of its type; nothing when every line is well formed.
+    Run after a reader failed, to say where."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            values = line.split()
+            if not values:
+                continue
+            if len(values) != len(fields):
+                raise InputError(path, f"line {number} has {len(values)} fields, a {path.suffix} line has "
+                                 f"{len(fields)}: {', '.join(name for name, _ in fields)}")
+            for value, (name, kind) in zip(values, fields):
+                try:
+                    if kind is not None:
+                        kind(value)
+                except ValueError:
+                    raise InputError(path, f"line {number}: the {name} {value!r} is not "
+                                     f"{'an integer' if kind is int else 'a number'}") from None
 
 
 def _check_layout(prefix: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from jaxgen.data.values import first_dependent_column
 from jaxgen.graphs import adjacency_laplacian, genomic_relationship
 from jaxgen.io.align import align_subjects
 from jaxgen.io.errors import InputError
@@ -150,7 +151,21 @@ def _phenotypes(files: GenotypeFiles, genotyped: list[str], qt, covariates, cova
             raise InputError(name, f"covariates {', '.join(clash)} are given twice (by --covariates and "
                              "--covariates-from-qt)")
         design = design.join(C.loc[subjects])
+    _refuse_collinear(design, tables)
     return Y.loc[subjects], design, A
+
+
+def _refuse_collinear(design: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> None:
+    """InputError naming the covariate table and column that the columns before it in ``design`` (the
+    intercept first) span: a covariate design without full column rank has no unique fixed effects."""
+    dependent = first_dependent_column(design.to_numpy())
+    if dependent is None:
+        return
+    name = design.columns[dependent]
+    source = next(table for table, C in tables.items() if name in C.columns)
+    raise InputError(source, f"covariate {name!r} is a linear combination of "
+                     f"{', '.join(map(repr, design.columns[:dependent]))} on the {len(design)} subjects "
+                     "shared by the inputs (collinear covariates); drop it")
 
 
 def load_cca_study(genotypes: GenotypeFiles | str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,

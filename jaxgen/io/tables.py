@@ -48,7 +48,7 @@ def read_table(path: str | Path, *, id_column: str | None = None, log: ReadLog |
         table = pd.read_csv(path, sep=_delimiter(header), dtype=str, skipinitialspace=True, encoding=encoding)
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise InputError(path, f"not a readable table: {' '.join(str(err).split())}") from None
-    table.columns = [str(c).strip() for c in table.columns]
+    table.columns = _header_names(path, header, encoding, table.columns)
     id_column = id_column or table.columns[0]
     if id_column not in table.columns:
         raise InputError(path, f"no subject-id column {id_column!r}; columns are {_preview(table.columns)}")
@@ -170,6 +170,20 @@ def _check_values(values: pd.DataFrame, path, file_order: pd.Index) -> None:
         raise InputError(path, f"{cell(*big)} holds {M[big]:.6g}: too large to standardize the column "
                          "(its sum of squares overflows float32); correct the value or rescale the column")
     warn_outliers(M, cell, str(path))
+
+
+def _header_names(path: Path, header: str, encoding: str, parsed: Sequence) -> list[str]:
+    """The column names of the header line as written, where pandas (``parsed``) renames a repeated
+    name ``x`` to ``x.1``; an empty name keeps pandas' ``Unnamed: i``. InputError when a name repeats."""
+    written = pd.read_csv(path, sep=_delimiter(header), header=None, nrows=1, dtype=str, keep_default_na=False,
+                          skipinitialspace=True, encoding=encoding).iloc[0]
+    names = [str(name).strip() or str(fallback).strip() for name, fallback in zip(written, parsed)]
+    repeated = sorted({name for name in names if names.count(name) > 1}, key=names.index)
+    if repeated:
+        raise InputError(path, "duplicated column names in the header: " + "; ".join(
+            f"{name!r} (columns {', '.join(str(i + 1) for i, n in enumerate(names) if n == name)})"
+            for name in repeated[:5]))
+    return names
 
 
 def _delimiter(header: str) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 
 from jaxgen.data.align import align_columns, align_rows
 from jaxgen.data.standardize import standardize_columns
-from jaxgen.data.values import checked_matrix
+from jaxgen.data.values import checked_matrix, first_dependent_column
 from jaxgen.graphs import CARSpectrum, kinship_eigen, validate_adjacency
 
 __all__ = ["LMMData", "prepare_data", "without_kinship"]
@@ -113,8 +113,11 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     C = np.ones((n, 1)) if covariates is None else matrix(covariates, "covariates")
     if C.shape[0] != n:
         raise ValueError(f"covariates has {C.shape[0]} rows but Y has {n}")
-    if np.linalg.matrix_rank(C) < C.shape[1]:
-        raise ValueError("covariates are collinear (the matrix is rank deficient); drop redundant columns")
+    dependent = first_dependent_column(C)
+    if dependent is not None:
+        names = list(covariates.columns) if hasattr(covariates, "columns") else list(range(C.shape[1]))
+        raise ValueError(f"covariates are collinear: column {names[dependent]!r} is a linear combination of "
+                         f"{', '.join(map(repr, names[:dependent]))}; drop it")
     X_std, mean, sd = standardize_columns(X, "X")
     W = np.column_stack([C, X_std])
     lam = U = None
