@@ -7,11 +7,14 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from jaxgen.io import InputError, check_output_dir
 from jaxgen.io.genotype_files import GenotypeFiles
 from jaxgen.io.tables import MISSING_POLICIES
 
-__all__ = ["add_input_options", "bounded", "comma_list", "genotype_files", "genotype_selection", "preflight"]
+__all__ = ["add_input_options", "bounded", "comma_list", "genotype_files", "genotype_selection", "preflight",
+           "region_adjacency"]
 
 
 def bounded(kind, low=None, high=None, *, low_open: bool = False, high_open: bool = False):
@@ -117,3 +120,16 @@ def genotype_selection(args) -> dict:
     """The loaders' SNP-selection keywords from the parsed options."""
     return {"maf_min": args.maf_min, "snps": args.snps, "chromosome": args.chromosome, "start": args.from_bp,
             "end": args.to_bp, "nonfounders": args.nonfounders}
+
+
+def region_adjacency(adjacency, regions: int, log) -> np.ndarray:
+    """The study's adjacency (c, c), or without --adjacency every region a neighbour of every other (for
+    one region the 1 × 1 [0]: no spatial correlation to model); the choice is logged."""
+    if adjacency is not None:
+        return adjacency
+    if regions == 1:
+        log.add("one QT: no spatial correlation between regions to model (the CAR precision is 1)")
+    else:
+        log.add("no --adjacency: every region is a neighbour of every other (ρ then measures a common "
+                "correlation between regions)")
+    return np.ones((regions, regions)) - np.eye(regions)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from jaxgen import lmm
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_files, genotype_selection, preflight
+from jaxgen.cli.inputs import (add_input_options, bounded, comma_list, genotype_files, genotype_selection, preflight,
+                               region_adjacency)
 from jaxgen.data import standardize_columns
 from jaxgen.lmm.fit import METHODS
 from jaxgen.io import ReadLog, atomic_output_dir, load_lmm_study
@@ -109,12 +109,7 @@ def run(args, echo=print) -> dict:
                                covariates_from_qt=args.covariates_from_qt,
                                missing=args.missing, log=log, **genotype_selection(args))
         sets = None if genes is None else gene_sets(genes, study.genotypes.snps, window=args.gene_window, log=log)
-    adjacency = study.adjacency
-    if adjacency is None:
-        c = study.Y.shape[1]
-        adjacency = np.ones((c, c)) - np.eye(c)
-        log.add("no --adjacency: every region is a neighbour of every other (ρ then measures a common "
-                "correlation between regions)")
+    adjacency = region_adjacency(study.adjacency, study.Y.shape[1], log)
     Y, _, _ = standardize_columns(study.Y.to_numpy(), "QTs")
     log.add("QTs standardized per region (mean 0, sd 1): effects are in sd units per sd of dosage")
     with device_scope(args.platform) as device, stopwatch.stage("fitting"):

@@ -7,11 +7,9 @@ import contextlib
 import gzip
 from pathlib import Path
 
-import numpy as np
-
 from jaxgen import scan as genome
 from jaxgen.cli.common import add_run_options, device_scope
-from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_files, preflight
+from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_files, preflight, region_adjacency
 from jaxgen.data import standardize_columns
 from jaxgen.io import ReadLog, atomic_output_dir, load_scan_study
 from jaxgen.lmm.scores import TESTS, check_tests
@@ -93,11 +91,7 @@ def run(args, echo=print) -> dict:
                             id_column=args.id_column, covariates_from_qt=args.covariates_from_qt,
                             missing=args.missing, maf_min=args.maf_min, snps=args.snps, start=args.from_bp,
                             end=args.to_bp, nonfounders=args.nonfounders, log=log)
-    adjacency = study.adjacency
-    if adjacency is None:
-        c = study.Y.shape[1]
-        adjacency = np.ones((c, c)) - np.eye(c)
-        log.add("no --adjacency: every region is a neighbour of every other")
+    adjacency = region_adjacency(study.adjacency, study.Y.shape[1], log)
     Y = study.Y.copy()
     Y[:] = standardize_columns(study.Y.to_numpy(), "QTs")[0]
     primary = args.test[0]

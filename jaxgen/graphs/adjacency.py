@@ -46,13 +46,19 @@ def validate_adjacency(adjacency, name: str = "adjacency", regions: Sequence[str
 
     Requirements: square, finite, symmetric, non-negative, zero diagonal, no isolated region (every
     row sum positive) — the conditions under which the proper CAR precision D_A − ρA is positive
-    definite for ρ in [0, 1). Errors name entries by ``regions`` (c,) when given, else by index.
+    definite for ρ in [0, 1). One region is the exception: its 1 × 1 adjacency is [0] and its CAR
+    precision is 1 (:func:`jaxgen.graphs.car.car_degrees`). Errors name entries by ``regions`` (c,)
+    when given, else by index.
     """
     A = np.asarray(adjacency, dtype=float)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"{name} must be a square (c, c) matrix, got shape {A.shape}")
-    if A.shape[0] < 2:
-        raise ValueError(f"{name} needs at least 2 regions, got {A.shape[0]}")
+    if A.shape[0] < 1:
+        raise ValueError(f"{name} needs at least 1 region, got 0")
+    if A.shape[0] == 1:
+        if A[0, 0] != 0:
+            raise ValueError(f"{name} must have a zero diagonal: entry (0, 0) = {A[0, 0]}")
+        return A
     label = (lambda k: repr(regions[k])) if regions is not None else str
     if not np.all(np.isfinite(A)):
         i, j = np.argwhere(~np.isfinite(A))[0]

@@ -16,15 +16,22 @@ import numpy as np
 
 from jaxgen.graphs.adjacency import validate_adjacency
 
-__all__ = ["CARSpectrum", "car_precision"]
+__all__ = ["CARSpectrum", "car_degrees", "car_precision"]
 
 _HIGHEST = jax.lax.Precision.HIGHEST
+
+
+def car_degrees(adjacency):
+    """The diagonal of D_A (c,): the row sums of A (c, c); 1 for a single region (c = 1, A = [0]), whose
+    CAR precision is then Q(ρ) = 1 for every ρ (one QT, nothing to correlate)."""
+    A = jnp.asarray(adjacency)
+    return A.sum(axis=1) if A.shape[0] > 1 else jnp.ones(1, A.dtype)
 
 
 def car_precision(adjacency, rho):
     """Q(ρ) = D_A − ρA (c, c) for an adjacency A (c, c) and a scalar ρ."""
     A = jnp.asarray(adjacency)
-    return jnp.diag(A.sum(axis=1)) - rho * A
+    return jnp.diag(car_degrees(A)) - rho * A
 
 
 class CARSpectrum(NamedTuple):
@@ -44,7 +51,7 @@ class CARSpectrum(NamedTuple):
     def from_adjacency(cls, adjacency) -> "CARSpectrum":
         """Validate A (c, c) and compute its CAR spectrum (in float64 NumPy, then as arrays)."""
         A = validate_adjacency(adjacency)
-        d = A.sum(axis=1)
+        d = np.asarray(car_degrees(A), dtype=np.float64)
         omega, V = np.linalg.eigh(A / np.sqrt(np.outer(d, d)))
         return cls(jnp.asarray(d), jnp.asarray(np.clip(omega, -1.0, 1.0)), jnp.asarray(V))
 

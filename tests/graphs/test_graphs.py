@@ -40,6 +40,8 @@ def test_builders_give_valid_graphs_with_expected_degrees():
     (np.array([[1.0, 1], [1, 0]]), "zero diagonal"),
     (np.array([[0, 1.0, 0], [1, 0, 0], [0, 0, 0]]), r"isolated regions .*\[2\]"),
     (np.array([[0, np.nan], [np.nan, 0]]), "non-finite"),
+    (np.array([[1.0]]), "zero diagonal"),
+    (np.zeros((0, 0)), "at least 1 region"),
 ])
 def test_invalid_adjacency_is_refused(A, message):
     with pytest.raises(ValueError, match=message):
@@ -53,3 +55,14 @@ def test_laplacian_quadratic_form_is_weighted_squared_differences():
     x = rng.standard_normal(5)
     expected = 0.5 * sum(W[i, j] * (x[i] - x[j]) ** 2 for i in range(5) for j in range(5) if i != j)
     assert x @ laplacian(W) @ x == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.7])
+def test_one_region_has_car_precision_one(rho):
+    """A single QT: the 1 × 1 adjacency [0] is valid and Q(ρ) = 1 for every ρ (log|Q| = 0, draws iid)."""
+    A = np.zeros((1, 1))
+    spectrum = CARSpectrum.from_adjacency(A)
+    np.testing.assert_array_equal(np.asarray(car_precision(A, rho)), [[1.0]])
+    assert float(spectrum.logdet(rho)) == 0.0
+    z = np.array([[0.3], [-1.2]])
+    np.testing.assert_allclose(np.asarray(spectrum.correlated_rows(jnp.asarray(z), rho)), z)

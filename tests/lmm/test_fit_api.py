@@ -100,6 +100,23 @@ def test_non_spatial_baseline_fixes_rho_at_zero(study):
     assert np.all(np.asarray(fit.draws["rho"]) == 0) and "h2" not in fit.draws
 
 
+def test_one_region_fits_and_its_rho_follows_the_prior(study):
+    """One QT (adjacency [0], Q(ρ) = 1): the sampler runs, the SNP tests give a p-value per SNP, and ρ,
+    which the likelihood no longer involves, is drawn from its Uniform(0, 0.99) prior: mean 0.495 within
+    4 MCSE, sd 0.99/√12 within 4 MCSE of the sd."""
+    d = study
+    one = lmm.fit(d.Y[:, :1], d.X, np.zeros((1, 1)), covariates=d.covariates, kinship=d.kinship, num_chains=2,
+                  num_warmup=200, num_samples=1000, progress=False)
+    assert one.posterior["posterior"]["B"].shape == (2, 1000, 8, 1)
+    assert np.isfinite(one.posterior["posterior"]["B"].values).all()
+    tests = one.snp_tests()
+    assert len(tests) == 8 and tests["p_value"].between(0, 1).all()
+    rho = one.diagnostics(var_names=["rho"]).iloc[0]
+    draws = np.asarray(one.draws["rho"])
+    assert abs(draws.mean() - 0.495) < 4 * rho["mcse_mean"]
+    assert abs(draws.std(ddof=1) - 0.99 / np.sqrt(12)) < 4 * rho["mcse_sd"]
+
+
 def test_spatial_gibbs_runs_inside_numpyro_mcmc_vectorized(study):
     d = study
     data, _ = lmm.prepare_data(d.Y, d.X, d.adjacency, d.covariates, d.kinship)

@@ -47,6 +47,28 @@ def test_each_region_z_is_the_dense_lmm_score_test_given_the_reml_components(gen
     assert result.sumstats["SNP"].tolist() == d.snp_ids
 
 
+def test_one_region_scan_is_the_lmm_score_test_of_that_column(genome):
+    """One QT and no neighbours (adjacency [0]): the z is the dense REML score test of the column, and the
+    omnibus, cct and spatial tests all reduce to its two-sided normal p-value."""
+    folder, study, Y = genome
+    d = study.lmm
+    C = pd.DataFrame(d.covariates, index=Y.index)
+    one = Y[["region002"]]
+    result = scan(PlinkFileset.open(folder / "genotypes"), one, np.zeros((1, 1)), C, kinship=d.kinship,
+                  block_size=64, keep_profiles=2.0)
+    null = result.nulls[None]
+    h2, sigma2 = float(null.h2[0]), float(null.sigma2[0])
+    n = len(Y)
+    V_inv = np.linalg.inv(sigma2 * (h2 * d.kinship + (1 - h2) * np.eye(n)))
+    P = V_inv - V_inv @ d.covariates @ np.linalg.solve(d.covariates.T @ V_inv @ d.covariates, d.covariates.T @ V_inv)
+    X = d.X - d.X.mean(axis=0)
+    z = (X.T @ P @ one.to_numpy()[:, 0]) / np.sqrt(np.einsum("ij,ij->j", X, P @ X))
+    np.testing.assert_allclose(result.profiles.loc[d.snp_ids].to_numpy()[:, 0], z, rtol=1e-8, atol=1e-10)
+    log_p = np.log(2 * stats.norm.sf(np.abs(z)))
+    for test in ("OMNIBUS", "CCT", "SPATIAL"):
+        np.testing.assert_allclose(result.sumstats[f"LOG_P_{test}"], log_p, rtol=1e-6, atol=1e-9, err_msg=test)
+
+
 def test_block_size_and_chromosome_split_leave_the_p_values_unchanged(genome):
     folder, study, Y = genome
     fileset = PlinkFileset.open(folder / "genotypes")
