@@ -23,9 +23,11 @@ _HIGHEST = jax.lax.Precision.HIGHEST
 
 def car_degrees(adjacency):
     """The diagonal of D_A (c,): the row sums of A (c, c); 1 for a single region (c = 1, A = [0]), whose
-    CAR precision is then Q(ρ) = 1 for every ρ (one QT, nothing to correlate)."""
-    A = jnp.asarray(adjacency)
-    return A.sum(axis=1) if A.shape[0] > 1 else jnp.ones(1, A.dtype)
+    CAR precision is then Q(ρ) = 1 for every ρ (one QT, nothing to correlate). NumPy in, NumPy out (in
+    its dtype); a JAX array in, a JAX array out."""
+    xp = jnp if isinstance(adjacency, jax.Array) else np
+    A = xp.asarray(adjacency)
+    return A.sum(axis=1) if A.shape[0] > 1 else xp.ones(1, A.dtype)
 
 
 def car_precision(adjacency, rho):
@@ -51,7 +53,7 @@ class CARSpectrum(NamedTuple):
     def from_adjacency(cls, adjacency) -> "CARSpectrum":
         """Validate A (c, c) and compute its CAR spectrum (in float64 NumPy, then as arrays)."""
         A = validate_adjacency(adjacency)
-        d = np.asarray(car_degrees(A), dtype=np.float64)
+        d = car_degrees(A)
         omega, V = np.linalg.eigh(A / np.sqrt(np.outer(d, d)))
         return cls(jnp.asarray(d), jnp.asarray(np.clip(omega, -1.0, 1.0)), jnp.asarray(V))
 
