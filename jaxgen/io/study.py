@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from jaxgen.data.align import preview_ids
 from jaxgen.data.values import first_dependent_column
 from jaxgen.graphs import adjacency_laplacian, genomic_relationship
 from jaxgen.io.align import align_subjects
@@ -163,9 +164,9 @@ def _refuse_collinear(design: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> 
         return
     name = design.columns[dependent]
     source = next(table for table, C in tables.items() if name in C.columns)
-    raise InputError(source, f"covariate {name!r} is a linear combination of "
-                     f"{', '.join(map(repr, design.columns[:dependent]))} on the {len(design)} subjects "
-                     "shared by the inputs (collinear covariates); drop it")
+    raise InputError(source, f"covariate {name!r} is a linear combination of the {dependent} columns before it "
+                     f"({preview_ids(design.columns[:dependent], limit=6)}) on the {len(design)} subjects shared by "
+                     "the inputs (collinear covariates); drop it")
 
 
 def load_cca_study(genotypes: GenotypeFiles | str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,

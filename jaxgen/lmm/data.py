@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.data.align import align_columns, align_rows
+from jaxgen.data.align import align_columns, align_rows, preview_ids
 from jaxgen.data.standardize import standardize_columns
 from jaxgen.data.values import checked_matrix, first_dependent_column
 from jaxgen.graphs import CARSpectrum, kinship_eigen, validate_adjacency
@@ -116,8 +116,8 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     dependent = first_dependent_column(C)
     if dependent is not None:
         names = list(covariates.columns) if hasattr(covariates, "columns") else list(range(C.shape[1]))
-        raise ValueError(f"covariates are collinear: column {names[dependent]!r} is a linear combination of "
-                         f"{', '.join(map(repr, names[:dependent]))}; drop it")
+        raise ValueError(f"covariates are collinear: column {names[dependent]!r} is a linear combination of the "
+                         f"{dependent} columns before it ({preview_ids(names[:dependent], limit=6)}); drop it")
     X_std, mean, sd = standardize_columns(X, "X")
     W = np.column_stack([C, X_std])
     lam = U = None

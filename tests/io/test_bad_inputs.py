@@ -276,8 +276,8 @@ CLI_CASES = [
     ("value-constant-covariate", set_column("covariates.csv", 1, "50"), LMM, 1,
      r"covariates\.csv: constant covariates \(the intercept spans them\): age"),
     ("value-collinear-covariates", edit_frame("covariates.csv", lambda f: f.assign(age_months=12 * f["age"])), LMM, 1,
-     r"covariates\.csv: covariate 'age_months' is a linear combination of 'intercept', 'age', 'sex_M' on the 40 "
-     r"subjects shared by the inputs"),
+     r"covariates\.csv: covariate 'age_months' is a linear combination of the 3 columns before it \('intercept', "
+     r"'age', 'sex_M'\) on the 40 subjects shared by the inputs"),
     # adjacency and kinship defects
     ("adjacency-asymmetric", set_cell("adjacency.csv", 1, 2, "5.0"), LMM, 1,
      r"adjacency\.csv: adjacency must be symmetric: entry \('region000', 'region001'\) = 5\.0"),
@@ -480,7 +480,8 @@ API_CASES = [
      r"covariates has 1 missing or non-finite values, the first at row 0 \(subject 's00'\), column 1 \('age'\)"),
     ("lmm-covariates-collinear", lambda t: _fit(covariates=pd.DataFrame({"one": 1.0, "age": np.arange(20.0),
                                                                          "age_after_5": np.arange(20.0) - 5}, index=IDS)),
-     ValueError, r"covariates are collinear: column 'age_after_5' is a linear combination of 'one', 'age'; drop it"),
+     ValueError, r"covariates are collinear: column 'age_after_5' is a linear combination of the 2 columns before it "
+                 r"\('one', 'age'\); drop it"),
     ("lmm-warmup", lambda t: lmm.fit(Y, X, A, num_warmup=-1, progress=False), ValueError,
      r"num_warmup must be non-negative"),
     ("lmm-method", lambda t: _fit(method="mcmc"), ValueError, r"method must be one of"),
