@@ -169,6 +169,23 @@ def _refuse_collinear(design: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> 
                      "the inputs (collinear covariates); drop it")
 
 
+def _modality_names(qts: Sequence[str | Path]) -> list[str]:
+    """One name per QT table: its file's stem, or ``folder/stem`` where stems repeat (``lh/thickness.csv``,
+    ``rh/thickness.csv``), else the path as given. InputError for a table given twice."""
+    paths = [Path(q) for q in qts]
+    seen = {}
+    for path in paths:
+        if path.resolve() in seen:
+            raise InputError(path, f"is given twice as a QT table ({seen[path.resolve()]} and {path}): each "
+                             "table is one imaging modality")
+        seen[path.resolve()] = path
+    for name in (lambda p: p.stem, lambda p: f"{p.parent.name}/{p.stem}", str):
+        names = [name(path) for path in paths]
+        if len(set(names)) == len(names):
+            return names
+    raise AssertionError("distinct resolved paths give distinct strings")
+
+
 def load_cca_study(genotypes: GenotypeFiles | str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,
                    covariates_from_qt: Sequence[str] | None = None, id_column: str | None = None,
                    missing: str = "error", maf_min: float = 0.01,
@@ -186,6 +203,7 @@ def load_cca_study(genotypes: GenotypeFiles | str | Path, qts: Sequence[str | Pa
     log, files = log or ReadLog(), GenotypeFiles.given(genotypes)
     if len(qts) < 1:
         raise ValueError("give at least one QT table (one per imaging modality)")
+    modalities = _modality_names(qts)
     genotypes = files.read(maf_min=maf_min, snps=snps, chromosome=chromosome, start=start, end=end,
                            nonfounders=nonfounders, log=log)
     tables = [_strip_measure_suffix(read_qt_table(q, id_column=id_column, missing=missing, log=log)
@@ -213,7 +231,7 @@ def load_cca_study(genotypes: GenotypeFiles | str | Path, qts: Sequence[str | Pa
     if C is not None:
         Ys = [_residualized(Y, C.loc[subjects]) for Y in Ys]
         log.add(f"covariates {', '.join(C.columns)} regressed out of every modality (with an intercept)")
-    return CCAStudy(X=genotypes.frame(), Ys=Ys, modalities=[Path(q).stem for q in qts], Ly=Ly,
+    return CCAStudy(X=genotypes.frame(), Ys=Ys, modalities=modalities, Ly=Ly,
                     genotypes=genotypes, log=log)
 
 

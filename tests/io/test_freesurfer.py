@@ -79,3 +79,13 @@ def test_cca_loader_matches_modalities_without_the_global_columns_and_regresses_
     for Y in study.Ys:                                   # residuals are orthogonal to [1, eTIV]
         np.testing.assert_allclose(design.T @ Y.to_numpy() / np.abs(design).sum(axis=0)[:, None], 0, atol=1e-12)
     assert any("covariates eTIV regressed out of every modality" in line for line in log.lines)
+
+
+def test_cca_modalities_with_the_same_file_name_are_named_by_their_folders(fileset):
+    for hemisphere in ("lh", "rh"):
+        (fileset / hemisphere).mkdir(exist_ok=True)
+        _aparc_table(fileset / hemisphere / "thickness.txt", APARC_THICKNESS)
+    study = load_cca_study(fileset / "g", [fileset / "lh" / "thickness.txt", fileset / "rh" / "thickness.txt"])
+    assert study.modalities == ["lh/thickness", "rh/thickness"]
+    with pytest.raises(InputError, match="is given twice as a QT table"):
+        load_cca_study(fileset / "g", [fileset / "lh" / "thickness.txt", fileset / "lh" / ".." / "lh" / "thickness.txt"])
