@@ -13,6 +13,7 @@ from jaxgen.cli.inputs import add_input_options, bounded, comma_list, genotype_f
 from jaxgen.data import standardize_columns
 from jaxgen.io import ReadLog, atomic_output_dir, load_scan_study
 from jaxgen.lmm.scores import TESTS, check_tests
+from jaxgen.scan.clump import check_clump_settings
 from jaxgen.reports import write_scan_outputs
 from jaxgen.stats.tails import p_value
 
@@ -84,6 +85,7 @@ def _tests(text: str) -> list[str]:
 def run(args, echo=print) -> dict:
     """Read, scan, clump, write. Returns {"out", "n_snps", "loci", "lambda_gc"}."""
     preflight(args, "lmm")
+    check_clump_settings(args.clump_p1, args.clump_p2, args.clump_r2, args.clump_kb)
     log = ReadLog(echo)
     kinship = args.kinship if args.kinship.lower() in ("loco", "grm") else None
     study = load_scan_study(genotype_files(args), args.qt, covariates=args.covariates, adjacency=args.adjacency,

@@ -19,9 +19,22 @@ import pandas as pd
 
 from jaxgen.io.genotype_source import GenotypeSource
 
-__all__ = ["clump", "fileset_dosages", "haplotype_r2"]
+__all__ = ["check_clump_settings", "clump", "fileset_dosages", "haplotype_r2"]
 
 LOCUS_COLUMNS = ["LOCUS", "CHR", "SNP", "BP", "P", "N_SP2", "START", "END", "SP2"]
+
+
+def check_clump_settings(p1: float, p2: float, r2: float, kb: float) -> None:
+    """ValueError unless p1, p2, r2 lie in [0, 1], p2 ≥ p1 (as PLINK 1.9 requires: a clumped SNP's threshold
+    is no stricter than its index SNP's) and the window kb is positive."""
+    for name, value, low, high in (("p1", p1, 0, 1), ("p2", p2, 0, 1), ("r2", r2, 0, 1)):
+        if not low <= value <= high:
+            raise ValueError(f"clumping {name} must lie in [{low}, {high}], got {value}")
+    if p2 < p1:
+        raise ValueError(f"clumping p2 ({p2:g}) is below p1 ({p1:g}): the threshold of the SNPs clumped to an index "
+                         "SNP must be at least the index SNPs' (as in plink --clump)")
+    if not kb > 0:
+        raise ValueError(f"clumping window kb must be positive, got {kb}")
 
 
 def clump(sumstats: pd.DataFrame, dosages: Callable[[list[str]], np.ndarray], *, p_column: str = "P",
@@ -32,11 +45,7 @@ def clump(sumstats: pd.DataFrame, dosages: Callable[[list[str]], np.ndarray], *,
     Returns LOCUS (1, 2, …), CHR, SNP (index), BP, P, N_SP2 (SNPs clumped to it besides itself),
     START, END (the clump's span in bp) and SP2 (the clumped ids, comma-separated).
     """
-    for name, value, low, high in (("p1", p1, 0, 1), ("p2", p2, 0, 1), ("r2", r2, 0, 1)):
-        if not low <= value <= high:
-            raise ValueError(f"clumping {name} must lie in [{low}, {high}], got {value}")
-    if not kb > 0:
-        raise ValueError(f"clumping window kb must be positive, got {kb}")
+    check_clump_settings(p1, p2, r2, kb)
     table = sumstats[["CHR", "BP", "SNP", p_column]].rename(columns={p_column: "P"})
     table = table[table["P"] <= max(p1, p2)].sort_values(["P", "CHR", "BP"], kind="stable").reset_index(drop=True)
     index = table["P"].to_numpy() <= p1

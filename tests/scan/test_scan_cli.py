@@ -93,6 +93,9 @@ def test_bad_options_are_refused(study, tmp_path, capsys):
         main(_scan_args(study, tmp_path / "out", "--block-size", "0"))
     assert main(["simulate", "--out", str(tmp_path / "s"), "--snps", "3", "--chromosomes", "4", "--quiet"]) == 1
     assert "--chromosomes 4 exceeds --snps 3" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(_scan_args(study, tmp_path / "out", "--clump-p1", "0.1", "--clump-p2", "0.01")) == 1  # as plink 1.9
+    assert "clumping p2 (0.01) is below p1 (0.1)" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
 def test_two_devices_give_the_p_values_of_one(study, tmp_path):
