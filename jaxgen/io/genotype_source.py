@@ -57,6 +57,22 @@ class Genotypes:
                        family_ids=[self.family_ids[i] for i in rows],
                        missing=None if self.missing is None else self.missing[rows])
 
+    def without_constant_snps(self, where, log: ReadLog) -> Genotypes:
+        """These genotypes without the SNPs whose dosage is the same for every subject here (polymorphic in the
+        file, constant over the analysed subjects: untestable), logged by ``where`` (the file); InputError when
+        no SNP is left."""
+        varies = self.dosages.max(axis=0) > self.dosages.min(axis=0)
+        if varies.all():
+            return self
+        dropped = [snp for snp, kept in zip(self.snp_ids, varies) if not kept]
+        if not varies.any():
+            raise InputError(where, f"none of its {len(dropped)} selected SNPs varies over the {len(self.subject_ids)} "
+                             "subjects shared by the inputs")
+        log.add(f"{where}: {len(dropped)} SNPs constant over the {len(self.subject_ids)} analysed subjects, left out: "
+                + ", ".join(dropped[:5]) + (" …" if len(dropped) > 5 else ""))
+        return replace(self, dosages=self.dosages[:, varies], snps=self.snps[varies].reset_index(drop=True),
+                       missing=None if self.missing is None else self.missing[:, varies])
+
     def frame(self) -> pd.DataFrame:
         """Dosages as a DataFrame (subjects × SNP ids)."""
         return pd.DataFrame(self.dosages, index=self.subject_ids, columns=self.snp_ids)

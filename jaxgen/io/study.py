@@ -89,7 +89,7 @@ def load_lmm_study(genotypes: GenotypeFiles | str | Path, qt: str | Path, *, cov
     Y, design, A = _phenotypes(files, genotypes.subject_ids, qt, covariates, covariates_from_qt, adjacency,
                                qt_columns, id_column, missing, log)
     subjects = list(Y.index)
-    genotypes = genotypes.select_subjects(subjects)
+    genotypes = genotypes.select_subjects(subjects).without_constant_snps(files.main_file, log)
     K = _kinship(kinship, genotypes, subjects, log)
     return LMMStudy(Y=Y, X=genotypes.frame(), covariates=design, adjacency=A, kinship=K, genotypes=genotypes, log=log)
 
@@ -226,7 +226,7 @@ def load_cca_study(genotypes: GenotypeFiles | str | Path, qts: Sequence[str | Pa
     if C is not None:
         sources["covariates from the QT tables"] = list(C.index)
     subjects = align_subjects(sources, log)
-    genotypes = genotypes.select_subjects(subjects)
+    genotypes = genotypes.select_subjects(subjects).without_constant_snps(files.main_file, log)
     Ys = [t.loc[subjects, regions] for t in tables]
     if C is not None:
         Ys = [_residualized(Y, C.loc[subjects]) for Y in Ys]

@@ -1,10 +1,11 @@
 """PLINK reading (bed-reader) with QC, and the genomic relationship matrix."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from jaxgen.graphs import genomic_relationship
-from jaxgen.io import InputError, ReadLog, read_plink, write_plink
+from jaxgen.io import InputError, ReadLog, load_lmm_study, read_plink, write_plink
 
 
 def _fileset(tmp_path, X, **kwargs):
@@ -80,3 +81,20 @@ def test_genomic_relationship_matches_its_definition():
     np.testing.assert_allclose(genomic_relationship(X), expected, rtol=1e-12)
     with pytest.raises(ValueError, match="1 monomorphic"):
         genomic_relationship(np.column_stack([X, np.zeros(6)]))
+
+
+def test_snps_constant_over_the_analysed_subjects_are_left_out_and_logged(tmp_path):
+    """A SNP that varies in the fileset but not over the subjects the QT table shares cannot be tested: the
+    loaders drop it (by name, in the log) instead of failing later on a zero standard deviation."""
+    rng = np.random.default_rng(3)
+    X = rng.binomial(2, 0.4, size=(30, 5)).astype(float)
+    X[:15, 1], X[15:, 1] = 2.0, rng.binomial(2, 0.4, size=15)
+    ids = [f"s{i}" for i in range(30)]
+    write_plink(tmp_path / "g", X, ids, [f"rs{j}" for j in range(5)])
+    pd.DataFrame(rng.standard_normal((15, 2)), index=pd.Index(ids[:15], name="subject"),
+                 columns=["a", "b"]).to_csv(tmp_path / "qt.csv")
+    log = ReadLog()
+    study = load_lmm_study(tmp_path / "g", tmp_path / "qt.csv", log=log)
+    assert list(study.X.columns) == ["rs0", "rs2", "rs3", "rs4"]
+    np.testing.assert_array_equal(study.X.to_numpy(), X[:15][:, [0, 2, 3, 4]])
+    assert any("1 SNPs constant over the 15 analysed subjects, left out: rs1" in line for line in log.lines)
