@@ -3,7 +3,7 @@
 from jaxgen.data.genotypes import LDGenotypeModel
 from jaxgen.data.multitask_cca import MultitaskCCAData, MultitaskCCATruth, simulate_multitask_cca
 from jaxgen.data.spatial_lmm import SpatialLMMData, SpatialLMMTruth, simulate_spatial_lmm
-from jaxgen.data.standardize import standardize_columns
+from jaxgen.data.standardize import standardize_columns, unit_scale_covariates
 from jaxgen.data.study import SimulatedStudy, simulate_study
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "simulate_spatial_lmm",
     "simulate_study",
     "standardize_columns",
+    "unit_scale_covariates",
 ]

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.data.align import align_columns, align_rows, preview_ids
-from jaxgen.data.standardize import standardize_columns
+from jaxgen.data.standardize import standardize_columns, unit_scale_covariates
 from jaxgen.data.values import checked_matrix, first_dependent_column
 from jaxgen.graphs import CARSpectrum, kinship_eigen, validate_adjacency
 
@@ -35,7 +35,8 @@ class LMMData:
     """Arrays the model and the samplers read (a pytree; ``n_covariates`` is static).
 
     Y : (n, c) QTs, rotated by the kinship eigenvectors.
-    W : (n, m + p) design [covariates, standardized SNPs], rotated likewise.
+    W : (n, m + p) design [covariates on a unit scale (:func:`jaxgen.data.standardize.unit_scale_covariates`:
+        the intercept 1, the others centred to sd 1), standardized SNPs], rotated likewise.
     kinship_eigenvalues : (n,) λ, or None without kinship (then h² is absent).
     adjacency : (c, c) region graph A; car : its CARSpectrum (degrees, eigenvalues).
     n_covariates : m, the leading columns of W that are covariates.
@@ -82,7 +83,8 @@ class LMMData:
 
 
 def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> tuple[LMMData, dict]:
-    """Validate inputs, standardize SNPs, rotate by the kinship eigenvectors.
+    """Validate inputs, standardize SNPs, put the covariates on a unit scale (Γ is then per sd of each
+    covariate), rotate by the kinship eigenvectors.
 
     Y : (n, c) QTs; X : (n, p) SNP dosages; adjacency : (c, c); covariates : (n, m) with an intercept
     column (default: intercept only); kinship : (n, n) PSD relationship matrix, optional.
@@ -119,7 +121,7 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
         raise ValueError(f"covariates are collinear: column {names[dependent]!r} is a linear combination of the "
                          f"{dependent} columns before it ({preview_ids(names[:dependent], limit=6)}); drop it")
     X_std, mean, sd = standardize_columns(X, "X")
-    W = np.column_stack([C, X_std])
+    W = np.column_stack([unit_scale_covariates(C), X_std])
     lam = U = None
     if kinship is not None:
         lam, U = kinship_eigen(matrix(kinship, "kinship"), n)

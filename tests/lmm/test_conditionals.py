@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jaxgen.data import simulate_spatial_lmm
+from jaxgen.data import simulate_spatial_lmm, unit_scale_covariates
 from jaxgen.lmm import MatrixNormalCAR, Priors, prepare_data
 from jaxgen.lmm.gibbs import Params, coefficient_posterior, draw_coefficients, draw_rho, draw_sigma2
 from jaxgen.lmm.slice import slice_sample_bounded
@@ -26,7 +26,7 @@ def exact_coefficient_posterior(d, sigma2, h2, rho, prior_var):
     from jaxgen.data import standardize_columns
 
     X_std, _, _ = standardize_columns(d.X)
-    W = np.column_stack([d.covariates, X_std])
+    W = np.column_stack([unit_scale_covariates(d.covariates), X_std])
     n, c = d.Y.shape
     Q_inv = np.linalg.inv(np.diag(d.adjacency.sum(1)) - rho * d.adjacency)
     row_cov = h2 * d.kinship + (1 - h2) * np.eye(n)
@@ -67,7 +67,7 @@ def marginal_row_covariance(d, h2, prior_var):
     from jaxgen.data import standardize_columns
 
     X_std, _, _ = standardize_columns(d.X)
-    W = np.column_stack([d.covariates, X_std])
+    W = np.column_stack([unit_scale_covariates(d.covariates), X_std])
     n = d.Y.shape[0]
     return h2 * d.kinship + (1 - h2) * np.eye(n) + W @ np.diag(prior_var) @ W.T
 

@@ -7,7 +7,7 @@ import pytest
 from numpyro.infer import MCMC
 
 from jaxgen import lmm
-from jaxgen.data import simulate_spatial_lmm
+from jaxgen.data import simulate_spatial_lmm, unit_scale_covariates
 from jaxgen.stats import cct_log
 
 
@@ -117,6 +117,25 @@ def test_one_region_fits_and_its_rho_follows_the_prior(study):
     assert abs(draws.std(ddof=1) - 0.99 / np.sqrt(12)) < 4 * rho["mcse_sd"]
 
 
+def test_covariates_in_large_units_give_the_posterior_of_unit_scale_ones(study):
+    """An intracranial-volume-like covariate (1.5e6 ± 1.5e5, next to the intercept) once collapsed every SNP
+    effect to 0 in float32; on the unit scale the model works on, the draws equal those with the covariate
+    in sd units, and its span is unchanged (same least-squares fit)."""
+    d = study
+    big = d.covariates.copy()
+    big[:, 1] = 1.5e6 + 1.5e5 * d.covariates[:, 1]
+    C_unit = unit_scale_covariates(big)
+    fitted = C_unit @ np.linalg.lstsq(C_unit, d.Y, rcond=None)[0]
+    np.testing.assert_allclose(fitted, big @ np.linalg.lstsq(big, d.Y, rcond=None)[0], atol=1e-8)
+    np.testing.assert_allclose(C_unit[:, 0], 1.0)
+    np.testing.assert_allclose(C_unit[:, 1:].std(axis=0, ddof=1), 1.0)
+    fits = [lmm.fit(d.Y, d.X, d.adjacency, covariates=C, kinship=d.kinship, num_chains=2, num_warmup=100,
+                    num_samples=200, progress=False) for C in (d.covariates, big)]
+    unit, large = (np.asarray(f.draws["B"]) for f in fits)
+    np.testing.assert_allclose(large, unit, atol=1e-4)
+    assert np.abs(large.mean(axis=(0, 1))).max() > 0.1
+
+
 def test_spatial_gibbs_runs_inside_numpyro_mcmc_vectorized(study):
     d = study
     data, _ = lmm.prepare_data(d.Y, d.X, d.adjacency, d.covariates, d.kinship)
@@ -173,7 +192,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_num_cpu_devices", 3)
 from jaxgen import lmm
-from jaxgen.data import simulate_spatial_lmm
+from jaxgen.data import simulate_spatial_lmm, unit_scale_covariates
 d = simulate_spatial_lmm(5, n=120, p=8, c=6, n_causal=2, rho=0.5, h2=0.3, effect=0.3)
 r = lmm.fit(d.Y, d.X, d.adjacency, covariates=d.covariates, kinship=d.kinship, num_chains=4, num_warmup=20,
             num_samples=30, progress=False)

@@ -6,7 +6,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from jaxgen import lmm
-from jaxgen.data import simulate_spatial_lmm
+from jaxgen.data import simulate_spatial_lmm, unit_scale_covariates
 from jaxgen.graphs import car_precision
 
 
@@ -43,7 +43,7 @@ def test_pointwise_terms_sum_to_the_dense_normal_density_of_the_data(family_stud
         h2 = draws["h2"][0, s] if with_kinship else 0.0
         V = h2 * d.kinship + (1 - h2) * np.eye(n) if with_kinship else np.eye(n)
         Q_inv = np.linalg.inv(np.asarray(car_precision(d.adjacency, rho)))
-        mean = d.covariates @ Gamma + X_std @ B
+        mean = unit_scale_covariates(d.covariates) @ Gamma + X_std @ B  # the model's unit-scale covariates
         dense = multivariate_normal(mean.ravel(), sigma2 * np.kron(V, Q_inv)).logpdf(d.Y.ravel())
         np.testing.assert_allclose(pointwise[0, s].sum(), dense, rtol=1e-10, atol=1e-8)
         d_i = np.asarray(data.row_scales(h2))

@@ -4,7 +4,7 @@ equal to the dense GLS product on the unrotated data, for every kind of kinship.
 import numpy as np
 import pytest
 
-from jaxgen.data import simulate_spatial_lmm, standardize_columns
+from jaxgen.data import simulate_spatial_lmm, standardize_columns, unit_scale_covariates
 from jaxgen.lmm import prepare_data
 from jaxgen.lmm.data import shared_eigenvalue_groups
 
@@ -22,7 +22,7 @@ def test_weighted_gram_equals_the_dense_product(kind):
     d = simulate_spatial_lmm(4, n=48, p=5, c=3, n_causal=1, rho=0.5, h2=0.3, effect=0.3)
     K = _kinships(d, np.random.default_rng(0))[kind]
     data, _ = prepare_data(d.Y, d.X, d.adjacency, d.covariates, K)
-    W = np.column_stack([d.covariates, standardize_columns(d.X)[0]])
+    W = np.column_stack([unit_scale_covariates(d.covariates), standardize_columns(d.X)[0]])
     n = len(W)
     for h2 in (0.0, 0.35, 0.9):
         row_cov = np.eye(n) if K is None else h2 * K + (1 - h2) * np.eye(n)
