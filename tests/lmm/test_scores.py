@@ -268,3 +268,22 @@ def test_car_misfit_is_a_standard_score_when_the_car_holds():
         Y, X, C, A, K = _heterogeneous_null_study(seed, n_snps=5)
         data, _ = prepare_data(Y, X, A, C, K)
         assert abs(float(fit_null_model(data).car_misfit)) < 4.0
+
+
+def test_with_fewer_residual_degrees_of_freedom_than_regions_the_omnibus_is_the_cct():
+    """n − m ≤ c: the regions' correlation cannot be checked against the data (the whitened tests were
+    inflated there: 0.17 at 0.05 for 100 subjects and 150 regions), so the null model warns and the omnibus
+    is the calibrated per-region cct; with n − m > c the omnibus is its own combination."""
+    from jaxgen.lmm.null import UncheckedCorrelationWarning
+
+    d = simulate_spatial_lmm(6, n=30, p=12, c=36, n_causal=1, rho=0.8, h2=0.3, effect=0.3)
+    data, _ = prepare_data(d.Y, d.X, d.adjacency, d.covariates, d.kinship)
+    with pytest.warns(UncheckedCorrelationWarning, match=r"n − m = 27 ≤ 36 regions"):
+        null = fit_null_model(data)
+    tests = score_tests(null, _snps(data))
+    np.testing.assert_array_equal(np.asarray(tests.log_p_omnibus), np.asarray(tests.log_p_cct))
+    assert np.all(np.isfinite(np.asarray(tests.log_p_omnibus)))
+    wide = simulate_spatial_lmm(6, n=60, p=12, c=36, n_causal=1, rho=0.8, h2=0.3, effect=0.3)
+    data, _ = prepare_data(wide.Y, wide.X, wide.adjacency, wide.covariates, wide.kinship)
+    checked = score_tests(fit_null_model(data), _snps(data))
+    assert not np.allclose(np.asarray(checked.log_p_omnibus), np.asarray(checked.log_p_cct))
