@@ -99,6 +99,9 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
     tests = check_tests(tests)
+    if not isinstance(Y, pd.DataFrame):
+        raise TypeError(f"Y must be a pandas DataFrame of QTs indexed by subject id (the fileset's IIDs), got "
+                        f"{type(Y).__name__}")
     rows = subject_rows(fileset, Y.index)
     tested = _tested_snps(fileset, chromosomes)
     C = np.ones((len(Y), 1)) if covariates is None else np.asarray(covariates, float)

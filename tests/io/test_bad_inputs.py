@@ -486,6 +486,8 @@ API_CASES = [
                                                                          "age_after_5": np.arange(20.0) - 5}, index=IDS)),
      ValueError, r"covariates are collinear: column 'age_after_5' is a linear combination of the 2 columns before it "
                  r"\('one', 'age'\); drop it"),
+    ("lmm-constant-qt", lambda t: _fit(Y=Y.assign(b=2.5)), ValueError,
+     r"Y has QT columns with no variation across subjects: 'b'"),
     ("lmm-warmup", lambda t: lmm.fit(Y, X, A, num_warmup=-1, progress=False), ValueError,
      r"num_warmup must be non-negative"),
     ("lmm-method", lambda t: _fit(method="mcmc"), ValueError, r"method must be one of"),

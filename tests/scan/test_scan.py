@@ -180,3 +180,9 @@ def test_result_gives_each_chromosome_the_kinship_its_snps_were_tested_against(g
     np.testing.assert_allclose(shared.kinship("2"), grm(["1", "2", "3"]), rtol=1e-12, atol=1e-12)
     given = scan(fileset, Y, study.lmm.adjacency, kinship=study.lmm.kinship, block_size=64, chromosomes=["2"])
     assert given.kinship("2") is study.lmm.kinship
+
+
+def test_the_scan_wants_qts_labelled_by_subject(genome):
+    folder, study, Y = genome
+    with pytest.raises(TypeError, match="Y must be a pandas DataFrame of QTs indexed by subject id"):
+        scan(PlinkFileset.open(folder / "genotypes"), Y.to_numpy(), study.lmm.adjacency)
