@@ -179,11 +179,11 @@ def _modality_names(qts: Sequence[str | Path]) -> list[str]:
             raise InputError(path, f"is given twice as a QT table ({seen[path.resolve()]} and {path}): each "
                              "table is one imaging modality")
         seen[path.resolve()] = path
-    for name in (lambda p: p.stem, lambda p: f"{p.parent.name}/{p.stem}", str):
+    for name in (lambda p: p.stem, lambda p: f"{p.parent.name}/{p.stem}"):
         names = [name(path) for path in paths]
         if len(set(names)) == len(names):
             return names
-    raise AssertionError("distinct resolved paths give distinct strings")
+    return [str(path) for path in paths]  # distinct files: distinct paths
 
 
 def load_cca_study(genotypes: GenotypeFiles | str | Path, qts: Sequence[str | Path], *, adjacency: str | Path | None = None,

@@ -109,7 +109,8 @@ def prepare_data(Y, X, adjacency, covariates=None, kinship=None, dtype=None) -> 
     n, c = Y.shape
     constant = np.flatnonzero(~(Y.std(axis=0) > 0))
     if constant.size:
-        raise ValueError(f"Y has QT columns with no variation across subjects: {preview_ids((regions or range(c))[k] for k in constant)}")
+        names = regions or range(c)
+        raise ValueError(f"Y has QT columns with no variation across subjects: {preview_ids(names[k] for k in constant)}")
     if X.shape[0] != n:
         raise ValueError(f"X has {X.shape[0]} rows (subjects) but Y has {n}")
     A = validate_adjacency(adjacency)

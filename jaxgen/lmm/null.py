@@ -44,9 +44,8 @@ subjects).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import warnings
+from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
@@ -56,8 +55,8 @@ from jaxgen.lmm.data import LMMData
 from jaxgen.stats.cct_null import gaussian_cct_null
 from jaxgen.stats.whitened import omnibus_null_law
 
-__all__ = ["CAR_MISFIT_LIMIT", "NullModel", "UncheckedCorrelationWarning", "car_misfit", "fit_null_model", "inverse_variance_factors", "separable_loglik",
-           "region_loglik"]
+__all__ = ["CAR_MISFIT_LIMIT", "NullModel", "UncheckedCorrelationWarning", "car_misfit", "fit_null_model",
+           "inverse_variance_factors", "separable_loglik", "region_loglik"]
 
 H2_MAX = 1.0 - 1e-5  # d_i = h²λ_i + 1 − h² stays positive when the kinship is singular (GCTA/GEMMA bound alike)
 RHO_MAX = 0.999
@@ -131,6 +130,12 @@ class NullModel:
     method: str = field(default="reml", metadata={"static": True})
     residual_dof: int = field(default=0, metadata={"static": True})
     car_fits: bool = field(default=True, metadata={"static": True})
+
+    @property
+    def correlation_checkable(self) -> bool:
+        """ν = n − m > c: a full-rank sample correlation of the regions exists, so the CAR can be checked
+        against it and the empirical and Hotelling-referred tests are defined (static)."""
+        return self.residual_dof > self.neighbourhoods.shape[0]
 
     def summary(self, region_names=None) -> dict:
         """Plain-Python estimates for logs and reports."""

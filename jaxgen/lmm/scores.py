@@ -107,8 +107,8 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     per-region tests and ``cct`` do not.
     """
     check_tests(tests)
-    c, checkable = null.neighbourhoods.shape[0], null.residual_dof > null.neighbourhoods.shape[0]
-    if "omnibus" in tests and null.omnibus_null.shape[0] == 0 and c > 1 and checkable:
+    c = null.neighbourhoods.shape[0]
+    if "omnibus" in tests and null.omnibus_null.shape[0] == 0 and c > 1 and null.correlation_checkable:
         raise ValueError("the null model was fitted without the omnibus test's null law "
                          "(fit_null_model(..., omnibus=False)): refit it with omnibus=True, or leave 'omnibus' out of tests")
     X = jnp.asarray(X, null.inverse_variance.dtype)
@@ -120,7 +120,7 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     z = scores * jax.lax.rsqrt(information)
     log_p = two_sided_log_pvalue(z)
     missing = jnp.full(z.shape[:1], jnp.nan, z.dtype)
-    cct_is_omnibus = "omnibus" in tests and c > 1 and not checkable  # n − m ≤ c (UncheckedCorrelationWarning)
+    cct_is_omnibus = "omnibus" in tests and c > 1 and not null.correlation_checkable  # UncheckedCorrelationWarning
     log_p_cct = _calibrated_cct(log_p, null) if "cct" in tests or cct_is_omnibus else missing
     spatial, empirical, directions = _whitened_tests(z, X, null, tests)
     log_p_spatial, log_p_burden = spatial if spatial is not None else (missing, missing)
@@ -158,7 +158,7 @@ def _whitened_tests(z, X, null: NullModel, tests):
     CAR (``null.car_fits`` false) spatial is the empirical test and burden and the directions use the
     empirical correlation; the empirical test needs ν = n − m > c."""
     c, dof = z.shape[1], null.residual_dof
-    hotelling = dof > c
+    hotelling = null.correlation_checkable
     car = null.car_fits or not hotelling
     wants_spatial = bool({"omnibus", "spatial", "burden"} & set(tests))
     wants_empirical = hotelling and ("empirical" in tests or (wants_spatial and not car))
