@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from jaxgen.io.errors import InputError
-from jaxgen.io.genotype_source import (GenotypeSource, Genotypes, QCCounts, Selection, fileset_prefix,
+from jaxgen.io.genotype_source import (GenotypeSource, as_slice, Genotypes, QCCounts, Selection, fileset_prefix,
                                        require_files)
 from jaxgen.io.log import ReadLog
 
@@ -95,8 +95,8 @@ class PlinkFileset(GenotypeSource):
 
     def raw_dosages(self, snp_indices: np.ndarray) -> np.ndarray:
         try:
-            with _open_bed(self.path) as reader:
-                return reader.read(index=np.s_[:, np.asarray(snp_indices)], dtype="float64")
+            with _open_bed(self.path, iid_count=len(self.subject_ids), sid_count=len(self.table)) as reader:
+                return reader.read(index=np.s_[:, as_slice(np.asarray(snp_indices))], dtype="float64")
         except Exception as err:  # bed-reader reports format problems with many exception types
             raise InputError(self.path, f"not a readable PLINK fileset ({type(err).__name__}: {err})") from None
 
@@ -168,12 +168,15 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
-def _open_bed(bed: Path):
+def _open_bed(bed: Path, **counts):
+    """bed-reader's reader of ``bed``; ``counts`` (iid_count, sid_count), when known, spare it counting the lines
+    of the .fam and .bim at every read (0.5 s per 100 blocks of a 100 000-SNP .bim)."""
     try:
         from bed_reader import open_bed
     except ImportError:
         raise ImportError("reading PLINK files needs bed-reader: pip install 'jaxgen[io]'") from None
-    return open_bed(bed)
+    return open_bed(bed, **counts)
+
 
 
 def _snp_table(reader) -> pd.DataFrame:

@@ -74,6 +74,7 @@ __all__ = ["TESTS", "ScoreTests", "check_tests", "score_tests"]
 
 TESTS = ("omnibus", "cct", "spatial", "empirical", "burden")
 _HIGHEST = jax.lax.Precision.HIGHEST
+CHUNK = 50  # SNPs per chunk of the c × c factorizations on a CPU (:func:`_in_chunks`)
 
 
 class ScoreTests(NamedTuple):
@@ -167,14 +168,17 @@ def _whitened_tests(z, X, null: NullModel, tests):
     moments = _variance_moments(null, X)
     tails, log_p_spatial, log_p_burden = {}, None, None
     if wants_spatial and car:
-        statistic, burden = _whitened(z, moments, null, null.spatial_genetic, null.spatial_residual)
+        statistic, burden = _in_chunks(partial(_whitened, null=null, genetic_correlation=null.spatial_genetic,
+                                               residual_correlation=null.spatial_residual), z, moments)
         log_p_spatial = chi2_log_sf(statistic, c)
         if hotelling:
             tails["burden"] = (burden**2 / null.burden_variance_ratio, 1, dof)  # Student's t_ν of b/√κ
         else:
             log_p_burden = two_sided_log_pvalue(burden)
     if wants_empirical:
-        empirical, empirical_burden = _whitened(z, moments, null, null.empirical_genetic, null.empirical_residual)
+        empirical, empirical_burden = _in_chunks(partial(_whitened, null=null,
+                                                         genetic_correlation=null.empirical_genetic,
+                                                         residual_correlation=null.empirical_residual), z, moments)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
         tails["empirical"] = (held_out * (dof - c) / (c * (dof - 1)), c, dof - c)  # Hotelling's law
         if wants_spatial and not car:
@@ -219,6 +223,24 @@ def _loaded(moments, loadings):
     if moments.shape[1] == loadings.shape[0]:
         return moments
     return jnp.einsum("kr,jrs,ls->jkl", loadings, moments, loadings, precision=_HIGHEST)
+
+
+def _in_chunks(function, *per_snp):
+    """``function(*per_snp)`` of arrays (pytrees) whose leading axis is the SNP, on a CPU :data:`CHUNK` SNPs at a
+    time (``lax.map`` with ``batch_size``), elsewhere the whole block at once.
+
+    A chunk's c × c correlations and Cholesky factors stay in cache, where a whole block's stream through memory
+    at every step, each step's output a fresh array. Measured with the scan benchmark's shapes (1 000 subjects,
+    c = 68, R = 8 factors, float32, AMD EPYC, 2 cores) per 100 000 SNPs: the whitened statistics took 7.0–7.5 s
+    in blocks of 1 000 SNPs, 2.5–2.8 s in chunks of 50 (3.0–3.4 s of 25, 2.8–3.2 s of 125, 3.5–3.8 s of 250).
+    A GPU wants the whole block.
+    """
+    if jax.default_backend() != "cpu":
+        return function(*per_snp)
+
+    def one(snp):
+        return jax.tree.map(lambda a: a[0], function(*jax.tree.map(lambda a: a[None], snp)))
+    return jax.lax.map(one, per_snp, batch_size=CHUNK)
 
 
 def _whitened(z, moments, null: NullModel, genetic_correlation, residual_correlation):

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from jaxgen.graphs import relationship_from_sums, relationship_sums
-from jaxgen.io.genotype_source import GenotypeSource
+from jaxgen.io.genotype_source import GenotypeSource, as_slice
 
 __all__ = ["ChromosomeRelationships"]
 
@@ -42,17 +42,18 @@ class ChromosomeRelationships:
                 on_block(counts.kept + len(counts.monomorphic) + len(counts.rare))
             frequency = block.snps["a1_frequency"].to_numpy()
             chromosomes = block.snps["chromosome"].to_numpy()
+            every_row = len(rows) == block.dosages.shape[0] and np.array_equal(rows, np.arange(len(rows)))
+            dosages, missing = (block.dosages, block.missing) if every_row else (block.dosages[rows], block.missing[rows])
             for chromosome in dict.fromkeys(chromosomes):
-                columns = chromosomes == chromosome
-                called = ~block.missing[np.ix_(rows, columns)]
-                product, pair = relationship_sums(block.dosages[np.ix_(rows, columns)], frequency=frequency[columns],
-                                                  called=called)
+                columns = as_slice(np.flatnonzero(chromosomes == chromosome))  # a view
+                product, pair = relationship_sums(dosages[:, columns], frequency=frequency[columns],
+                                                  called=~missing[:, columns])
                 if chromosome in products:
                     products[chromosome] += product
                     pairs[chromosome] += pair
                 else:
                     products[chromosome], pairs[chromosome] = product, pair
-                snps[chromosome] = snps.get(chromosome, 0) + int(columns.sum())
+                snps[chromosome] = snps.get(chromosome, 0) + int(np.sum(chromosomes == chromosome))
         return cls(products, pairs, snps)
 
     def relationship(self, leave_out: str | None = None) -> np.ndarray:
@@ -62,3 +63,4 @@ class ChromosomeRelationships:
             raise ValueError(f"no SNP outside chromosome {leave_out} to build its leave-one-chromosome-out kinship; "
                              "use --kinship grm or a kinship file")
         return relationship_from_sums(sum(self.products[k] for k in kept), sum(self.pairs[k] for k in kept))
+

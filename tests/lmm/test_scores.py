@@ -11,6 +11,7 @@ from jaxgen.data.pedigree import family_kinship
 from jaxgen.graphs import lattice_adjacency
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import fit_null_model, inverse_variance_factors
+from jaxgen.lmm import scores
 from jaxgen.lmm.scores import TESTS, _direction_scores, _loaded, _variance_moments, _whitened, score_tests
 from jaxgen.stats.whitened import whitened_statistics
 
@@ -68,6 +69,18 @@ def test_whitened_statistic_uses_the_exact_z_covariance(study, correlations):
     ours = np.asarray(_whitened(jnp.asarray(z), _variance_moments(null, _snps(data)), null,
                                 getattr(null, f"{correlations}_genetic"), getattr(null, f"{correlations}_residual"))[0])
     np.testing.assert_allclose(ours, exact, rtol=0.03)
+
+
+def test_every_test_is_the_same_computed_in_chunks_of_snps(study, monkeypatch):
+    """On a CPU the per-SNP factorizations run a chunk of SNPs at a time (cache-sized); chunks of 3 (the 8 SNPs
+    are not a multiple of it) give the whole block's statistics to rounding."""
+    _, data = study
+    null = fit_null_model(data)
+    whole = score_tests(null, _snps(data))
+    monkeypatch.setattr(scores, "CHUNK", 3)
+    chunked = score_tests.__wrapped__(null, _snps(data))
+    for test in TESTS:
+        np.testing.assert_allclose(np.asarray(chunked.log_p_of(test)), np.asarray(whole.log_p_of(test)), rtol=1e-12)
 
 
 @pytest.mark.parametrize("heritability", ["per-region", "shared"])
