@@ -25,7 +25,7 @@ import pandas as pd
 from jaxgen.io.errors import InputError
 from jaxgen.io.log import ReadLog
 
-__all__ = ["GenotypeSource", "as_slice", "Genotypes", "QCCounts", "Selection", "quality_control"]
+__all__ = ["GenotypeSource", "Genotypes", "QCCounts", "Selection", "as_slice", "quality_control"]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from jaxgen.io.errors import InputError
-from jaxgen.io.genotype_source import (GenotypeSource, as_slice, Genotypes, QCCounts, Selection, fileset_prefix,
+from jaxgen.io.genotype_source import (GenotypeSource, Genotypes, QCCounts, Selection, as_slice, fileset_prefix,
                                        require_files)
 from jaxgen.io.log import ReadLog
 
@@ -176,7 +176,6 @@ def _open_bed(bed: Path, **counts):
     except ImportError:
         raise ImportError("reading PLINK files needs bed-reader: pip install 'jaxgen[io]'") from None
     return open_bed(bed, **counts)
-
 
 
 def _snp_table(reader) -> pd.DataFrame:

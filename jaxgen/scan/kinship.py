@@ -37,15 +37,16 @@ class ChromosomeRelationships:
         allele frequencies). The sums' rounding depends on the blocks, and the REML fit amplifies it to ~1e-8,
         which is why their size is fixed. ``on_block`` is called with the number of SNPs of each block read."""
         products, pairs, snps = {}, {}, {}
+        every_row = np.array_equal(rows, np.arange(len(fileset.subject_ids)))  # the fileset's subjects in order: no copy
         for block, counts in fileset.blocks(GRM_BLOCK, snp_indices):
             if on_block is not None:
                 on_block(counts.kept + len(counts.monomorphic) + len(counts.rare))
             frequency = block.snps["a1_frequency"].to_numpy()
             chromosomes = block.snps["chromosome"].to_numpy()
-            every_row = len(rows) == block.dosages.shape[0] and np.array_equal(rows, np.arange(len(rows)))
             dosages, missing = (block.dosages, block.missing) if every_row else (block.dosages[rows], block.missing[rows])
             for chromosome in dict.fromkeys(chromosomes):
-                columns = as_slice(np.flatnonzero(chromosomes == chromosome))  # a view
+                on_chromosome = np.flatnonzero(chromosomes == chromosome)
+                columns = as_slice(on_chromosome)  # a view when they are one run, as in a sorted .bim
                 product, pair = relationship_sums(dosages[:, columns], frequency=frequency[columns],
                                                   called=~missing[:, columns])
                 if chromosome in products:
@@ -53,7 +54,7 @@ class ChromosomeRelationships:
                     pairs[chromosome] += pair
                 else:
                     products[chromosome], pairs[chromosome] = product, pair
-                snps[chromosome] = snps.get(chromosome, 0) + int(np.sum(chromosomes == chromosome))
+                snps[chromosome] = snps.get(chromosome, 0) + len(on_chromosome)
         return cls(products, pairs, snps)
 
     def relationship(self, leave_out: str | None = None) -> np.ndarray:
@@ -63,4 +64,3 @@ class ChromosomeRelationships:
             raise ValueError(f"no SNP outside chromosome {leave_out} to build its leave-one-chromosome-out kinship; "
                              "use --kinship grm or a kinship file")
         return relationship_from_sums(sum(self.products[k] for k in kept), sum(self.pairs[k] for k in kept))
-

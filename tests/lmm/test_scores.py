@@ -9,9 +9,9 @@ import pytest
 from jaxgen.data import simulate_spatial_lmm
 from jaxgen.data.pedigree import family_kinship
 from jaxgen.graphs import lattice_adjacency
+from jaxgen.lmm import scores
 from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import fit_null_model, inverse_variance_factors
-from jaxgen.lmm import scores
 from jaxgen.lmm.scores import TESTS, _direction_scores, _loaded, _variance_moments, _whitened, score_tests
 from jaxgen.stats.whitened import whitened_statistics
 
