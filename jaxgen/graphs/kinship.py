@@ -28,20 +28,22 @@ def relationship_from_sums(products, pairs) -> np.ndarray:
     return products / pairs
 
 
-def relationship_sums(dosages, *, frequency=None, called=None) -> tuple[np.ndarray, np.ndarray]:
-    """The two sums of the GRM, (Σ_k z_ik z_jk (n, n), N_ij (n, n)), which add up over SNP blocks:
-    G = ΣZZᵀ / N over all blocks. Arguments as :func:`genomic_relationship`."""
+def relationship_sums(dosages, *, frequency=None, called=None, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """The two sums of the GRM, (Σ_k z_ik z_jk (n, n), N_ij (n, n)), float64, which add up over SNP blocks:
+    G = ΣZZᵀ / N over all blocks. Arguments as :func:`genomic_relationship`; ``dtype`` is that of the
+    standardized genotypes and their product (float32: half the time of float64's, and a block of k SNPs then
+    rounds each sum by about 1e-7·√k of its terms' size, 1e-10 of a GRM entry summed over 10⁵ SNPs)."""
     X = np.asarray(dosages, dtype=float)
     frequency = X.mean(axis=0) / 2.0 if frequency is None else np.asarray(frequency, dtype=float)
     scale = np.sqrt(2.0 * frequency * (1.0 - frequency))
     if not np.all(scale > 0):
         raise ValueError(f"genotypes have {int(np.sum(~(scale > 0)))} monomorphic SNPs; drop them before the GRM")
-    Z = (X - 2.0 * frequency) / scale
+    Z = ((X - 2.0 * frequency) / scale).astype(dtype, copy=False)
     if called is None:
-        return Z @ Z.T, np.full((X.shape[0], X.shape[0]), float(X.shape[1]))
+        return (Z @ Z.T).astype(np.float64), np.full((X.shape[0], X.shape[0]), float(X.shape[1]))
     C = np.asarray(called, dtype=bool)
-    Z = np.where(C, Z, 0.0)
-    return Z @ Z.T, _pair_counts(C)
+    Z = np.where(C, Z, 0)
+    return (Z @ Z.T).astype(np.float64), _pair_counts(C)
 
 
 def _pair_counts(called) -> np.ndarray:
@@ -56,7 +58,9 @@ def _pair_counts(called) -> np.ndarray:
 def kinship_eigen(kinship, n: int, name: str = "kinship") -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues (n,) ≥ 0 and eigenvectors (n, n) of a kinship matrix, after checking it.
 
-    It must be (n, n), finite, symmetric and positive semi-definite (eigenvalues ≥ −1e-8·max);
+    It must be (n, n), finite, symmetric and positive semi-definite (eigenvalues ≥ −1e-6·max: a GRM of fewer
+    SNPs than subjects is singular, and float32 products, or a file written to 6–7 digits, round its zero
+    eigenvalues to about ±1e-7·max; those below 0 are set to 0);
     otherwise ValueError naming ``name``.
     """
     K = np.asarray(kinship, dtype=float)
@@ -69,6 +73,6 @@ def kinship_eigen(kinship, n: int, name: str = "kinship") -> tuple[np.ndarray, n
         i, j = np.unravel_index(np.argmax(np.abs(K - K.T)), K.shape)
         raise ValueError(f"{name} must be symmetric: entry ({i}, {j}) = {K[i, j]:.6g} but ({j}, {i}) = {K[j, i]:.6g}")
     lam, U = np.linalg.eigh((K + K.T) / 2)
-    if lam.min() < -1e-8 * max(1.0, lam.max()):
+    if lam.min() < -1e-6 * max(1.0, lam.max()):
         raise ValueError(f"{name} is not positive semi-definite: smallest eigenvalue {lam.min():.3g}")
     return np.clip(lam, 0.0, None), U

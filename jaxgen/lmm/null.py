@@ -91,7 +91,8 @@ class NullModel:
         (:func:`inverse_variance_factors`; R = c, loadings the identity, when no fewer factors do).
     cct_null : (N,) the sorted log p-values of the ``cct`` test's simulated null law
         (:func:`jaxgen.stats.cct_null.gaussian_cct_null`) under the region correlation of the spatial test,
-        for the scores of an average SNP; (0,) for one region, where the CCT is the region's own test.
+        for the scores of an average SNP; (0,) for one region, where the CCT is the region's own test, or when
+        fitted with ``cct=False``.
     neighbourhoods : (c, c) 0/1, row k the indicator of region k and its neighbours in the adjacency.
     omnibus_null : (N,) the sorted log p-values of the ``omnibus`` combination's simulated null law
         (:func:`jaxgen.stats.whitened.omnibus_null_law`), for the same correlation; (0,) for one region, or
@@ -157,7 +158,7 @@ class NullModel:
 
 
 def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: str = "reml",
-                   omnibus: bool = True) -> NullModel:
+                   omnibus: bool = True, cct: bool = True) -> NullModel:
     """Fit the null model to a prepared study (its SNP columns are ignored).
 
     data : :class:`LMMData` (rotated QTs (n, c), covariates, kinship eigenvalues, CAR spectrum).
@@ -165,6 +166,8 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
     method : "reml" (default) or "ml".
     omnibus : simulate the ``omnibus`` test's null law (``omnibus_null``; 0.4 s at c = 68). Without it the
         score tests refuse the omnibus (a scan that computes other tests only skips the simulation).
+    cct : simulate the ``cct`` test's null law (``cct_null``; 0.2 s at c = 68), likewise; it is simulated
+        anyway for an omnibus that is the cct (n − m ≤ c).
     """
     if heritability not in ("per-region", "shared"):
         raise ValueError(f"heritability must be 'per-region' or 'shared', got {heritability!r}")
@@ -229,7 +232,7 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
         arrays["cct_null"] = arrays["omnibus_null"] = np.zeros(0)
     else:
         correlation = jnp.asarray(_score_correlation(variance, lam, h2, sigma2, *tested), dtype)
-        arrays["cct_null"] = gaussian_cct_null(correlation)
+        arrays["cct_null"] = gaussian_cct_null(correlation) if cct or (omnibus and not checkable) else np.zeros(0)
         arrays["omnibus_null"] = (omnibus_null_law(correlation, arrays["neighbourhoods"]) if omnibus and checkable
                                   else np.zeros(0))
     arrays["directions"] = omnibus_directions(variance, lam, h2, sigma2, *tested, arrays["neighbourhoods"])

@@ -112,6 +112,10 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     if "omnibus" in tests and null.omnibus_null.shape[0] == 0 and c > 1 and null.correlation_checkable:
         raise ValueError("the null model was fitted without the omnibus test's null law "
                          "(fit_null_model(..., omnibus=False)): refit it with omnibus=True, or leave 'omnibus' out of tests")
+    cct_is_omnibus = "omnibus" in tests and c > 1 and not null.correlation_checkable  # UncheckedCorrelationWarning
+    if ("cct" in tests or cct_is_omnibus) and null.cct_null.shape[0] == 0 and c > 1:
+        raise ValueError("the null model was fitted without the cct test's null law "
+                         "(fit_null_model(..., cct=False)): refit it with cct=True, or leave 'cct' out of tests")
     X = jnp.asarray(X, null.inverse_variance.dtype)
     inv_v = null.inverse_variance
     scores = _mm(X.T, null.weighted_residual)  # s (p, c)
@@ -121,7 +125,6 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     z = scores * jax.lax.rsqrt(information)
     log_p = two_sided_log_pvalue(z)
     missing = jnp.full(z.shape[:1], jnp.nan, z.dtype)
-    cct_is_omnibus = "omnibus" in tests and c > 1 and not null.correlation_checkable  # UncheckedCorrelationWarning
     log_p_cct = _calibrated_cct(log_p, null) if "cct" in tests or cct_is_omnibus else missing
     spatial, empirical, directions = _whitened_tests(z, X, null, tests)
     log_p_spatial, log_p_burden = spatial if spatial is not None else (missing, missing)
@@ -149,7 +152,7 @@ def _calibrated_cct(log_p, null: NullModel):
     """The CCT of the per-region log p-values (p, c), referred to the null model's simulated law (one region:
     the region's own p-value)."""
     combined = cct_log(log_p, axis=1)
-    return refer_to_null(combined, null.cct_null) if null.cct_null.shape[0] else combined
+    return refer_to_null(combined, null.cct_null) if null.cct_null.shape[0] else combined  # c = 1: no law
 
 
 def _whitened_tests(z, X, null: NullModel, tests):

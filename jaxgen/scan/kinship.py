@@ -31,11 +31,12 @@ class ChromosomeRelationships:
 
     @classmethod
     def accumulate(cls, fileset: GenotypeSource, rows: np.ndarray, snp_indices: np.ndarray | None = None,
-                   on_block: Callable[[int], None] | None = None) -> ChromosomeRelationships:
+                   on_block: Callable[[int], None] | None = None, dtype=np.float64) -> ChromosomeRelationships:
         """Read the fileset (``snp_indices``, default its selection) in blocks of :data:`GRM_BLOCK` SNPs, QC'd
         as read_plink does, and sum each chromosome's GRM parts over the subjects ``rows`` (n,) (founders'
         allele frequencies). The sums' rounding depends on the blocks, and the REML fit amplifies it to ~1e-8,
-        which is why their size is fixed. ``on_block`` is called with the number of SNPs of each block read."""
+        which is why their size is fixed. ``on_block`` is called with the number of SNPs of each block read; ``dtype``:
+        of each block's products (:func:`jaxgen.graphs.relationship_sums`; the sums are float64)."""
         products, pairs, snps = {}, {}, {}
         every_row = np.array_equal(rows, np.arange(len(fileset.subject_ids)))  # the fileset's subjects in order: no copy
         for block, counts in fileset.blocks(GRM_BLOCK, snp_indices):
@@ -48,7 +49,7 @@ class ChromosomeRelationships:
                 on_chromosome = np.flatnonzero(chromosomes == chromosome)
                 columns = as_slice(on_chromosome)  # a view when they are one run, as in a sorted .bim
                 product, pair = relationship_sums(dosages[:, columns], frequency=frequency[columns],
-                                                  called=~missing[:, columns])
+                                                  called=~missing[:, columns], dtype=dtype)
                 if chromosome in products:
                     products[chromosome] += product
                     pairs[chromosome] += pair

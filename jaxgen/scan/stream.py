@@ -121,7 +121,7 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
         start = time.perf_counter()
         reading = _Progress(len(fileset.table), progress, "kinship")
         relationships = ChromosomeRelationships.accumulate(fileset, rows, np.arange(len(fileset.table)),
-                                                           on_block=reading.advance)
+                                                           on_block=reading.advance, dtype=jnp.result_type(float))
         reading.break_line()
         seconds["kinship"] = time.perf_counter() - start
         log.add(f"kinship: GRM sums of {sum(relationships.snps.values())} SNPs after QC on "
@@ -136,7 +136,8 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
         K = relationships.relationship(leave_out=chromosome) if relationships is not None else kinship
         data, info = prepare_data(Y.to_numpy(), np.zeros((len(Y), 0)), adjacency, C, K)
         nulls[chromosome] = jax.block_until_ready(fit_null_model(data, heritability=heritability,
-                                                                  omnibus="omnibus" in tests))  # timed whole
+                                                                  omnibus="omnibus" in tests,
+                                                                  cct="cct" in tests))  # timed whole
         elapsed = time.perf_counter() - start
         seconds["null"] += elapsed
         stream.meter.break_line()

@@ -168,6 +168,20 @@ def test_a_null_model_without_the_omnibus_law_refuses_only_the_omnibus(study):
         score_tests(without, _snps(data))
 
 
+def test_a_null_model_without_the_cct_law_refuses_only_the_cct(study):
+    """fit_null_model(..., cct=False) skips the cct law's simulation (a scan of the omnibus alone): the other tests
+    are unchanged and asking for the cct is a clear error."""
+    _, data = study
+    with_law, without = fit_null_model(data), fit_null_model(data, cct=False)
+    assert without.cct_null.shape == (0,) and with_law.cct_null.shape[0] > 0
+    others = tuple(test for test in TESTS if test != "cct")
+    every, some = score_tests(with_law, _snps(data)), score_tests(without, _snps(data), tests=others)
+    for test in others:
+        np.testing.assert_allclose(np.asarray(some.log_p_of(test)), np.asarray(every.log_p_of(test)), rtol=1e-12)
+    with pytest.raises(ValueError, match="without the cct test's null law"):
+        score_tests(without, _snps(data), tests=("cct",))
+
+
 def _correlation(covariance):
     scale = np.sqrt(np.diag(covariance))
     return covariance / np.outer(scale, scale)

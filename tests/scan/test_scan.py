@@ -163,6 +163,25 @@ def test_loco_kinship_is_the_grm_of_the_other_chromosomes(tmp_path):
         np.testing.assert_allclose(sums.relationship(leave_out), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_grm_products_in_float32_round_the_kinship_by_far_less_than_its_sampling_error(tmp_path):
+    """A float32 scan takes each block's products in float32 (half the time), summed in float64."""
+    rng = np.random.default_rng(4)
+    X = rng.binomial(2, rng.uniform(0.05, 0.5, 6000), size=(60, 6000)).astype(float)
+    X[rng.random(X.shape) < 0.01] = np.nan
+    write_plink(tmp_path / "g", X, [f"s{i}" for i in range(60)], [f"rs{j}" for j in range(6000)],
+                chromosome=list(np.repeat(["1", "2"], 3000)), positions=np.tile(np.arange(1, 3001), 2))
+    fileset, rows = PlinkFileset.open(tmp_path / "g"), np.arange(60)
+    exact = ChromosomeRelationships.accumulate(fileset, rows)
+    rounded = ChromosomeRelationships.accumulate(fileset, rows, dtype=np.float32)
+    for leave_out in ("1", None):
+        expected, got = exact.relationship(leave_out), rounded.relationship(leave_out)
+        assert got.dtype == np.float64
+        off_diagonal = expected[~np.eye(60, dtype=bool)]
+        # float32 rounding: ~1e-7 of a term per product, against a sampling sd of 1/√p ≈ 0.013 off the diagonal
+        np.testing.assert_allclose(got, expected, rtol=0, atol=2e-6)
+        assert np.abs(got - expected).max() < 1e-3 * off_diagonal.std()
+
+
 def test_result_gives_each_chromosome_the_kinship_its_snps_were_tested_against(genome):
     """What the fine-mapping fits against: with LOCO the GRM of the other chromosomes, with grm that of all."""
     folder, study, Y = genome
