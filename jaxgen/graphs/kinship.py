@@ -58,9 +58,10 @@ def _pair_counts(called) -> np.ndarray:
 def kinship_eigen(kinship, n: int, name: str = "kinship") -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues (n,) ≥ 0 and eigenvectors (n, n) of a kinship matrix, after checking it.
 
-    It must be (n, n), finite, symmetric and positive semi-definite (eigenvalues ≥ −1e-6·max: a GRM of fewer
-    SNPs than subjects is singular, and float32 products, or a file written to 6–7 digits, round its zero
-    eigenvalues to about ±1e-7·max; those below 0 are set to 0);
+    It must be (n, n), finite, symmetric and positive semi-definite to float32 rounding (eigenvalues
+    ≥ −1e-4·max: a GRM is singular or nearly so when it has few SNPs, and float32 products, or a file written
+    to 6–7 digits, move its smallest eigenvalues by up to about 1e-5·max; a matrix that is not a kinship has
+    eigenvalues of order −0.01·max and below; those below 0 are set to 0);
     otherwise ValueError naming ``name``.
     """
     K = np.asarray(kinship, dtype=float)
@@ -73,6 +74,6 @@ def kinship_eigen(kinship, n: int, name: str = "kinship") -> tuple[np.ndarray, n
         i, j = np.unravel_index(np.argmax(np.abs(K - K.T)), K.shape)
         raise ValueError(f"{name} must be symmetric: entry ({i}, {j}) = {K[i, j]:.6g} but ({j}, {i}) = {K[j, i]:.6g}")
     lam, U = np.linalg.eigh((K + K.T) / 2)
-    if lam.min() < -1e-6 * max(1.0, lam.max()):
+    if lam.min() < -1e-4 * max(1.0, lam.max()):
         raise ValueError(f"{name} is not positive semi-definite: smallest eigenvalue {lam.min():.3g}")
     return np.clip(lam, 0.0, None), U

@@ -66,3 +66,22 @@ def test_one_region_has_car_precision_one(rho):
     assert float(spectrum.logdet(rho)) == 0.0
     z = np.array([[0.3], [-1.2]])
     np.testing.assert_allclose(np.asarray(spectrum.correlated_rows(jnp.asarray(z), rho)), z)
+
+
+def test_a_kinship_singular_to_float32_rounding_is_accepted_and_a_wrong_one_refused():
+    """A GRM of fewer SNPs than subjects is singular: float32 products leave its zero eigenvalues at about
+    ±1e-6·max, which is rounding (clipped to 0); a matrix that is no kinship is refused."""
+    from jaxgen.graphs import kinship_eigen
+
+    rng = np.random.default_rng(0)
+    U = np.linalg.qr(rng.standard_normal((30, 30)))[0]
+    lam = np.concatenate([np.linspace(1.0, 3.0, 10), np.zeros(20)])
+    for smallest, accepted in ((-1e-5 * 3.0, True), (-3e-2, False)):
+        lam[-1] = smallest
+        K = (U * lam) @ U.T
+        if accepted:
+            values, _ = kinship_eigen(K, 30)
+            assert values.min() == 0.0 and np.isclose(values.max(), 3.0)
+        else:
+            with pytest.raises(ValueError, match="kinship is not positive semi-definite: smallest eigenvalue -0.03"):
+                kinship_eigen(K, 30)
