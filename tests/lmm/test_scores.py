@@ -154,32 +154,20 @@ def test_a_subset_of_tests_gives_their_p_values_and_nan_for_the_others(study, ch
         score_tests(null, _snps(data), tests=("mostest",))
 
 
-def test_a_null_model_without_the_omnibus_law_refuses_only_the_omnibus(study):
-    """fit_null_model(..., omnibus=False) skips the omnibus law's simulation: the other tests are unchanged and
-    asking for the omnibus is a clear error, not an uncalibrated p-value."""
+@pytest.mark.parametrize("law", ["omnibus", "cct"])
+def test_a_null_model_without_a_tests_null_law_refuses_only_that_test(study, law):
+    """fit_null_model(..., omnibus=False) or (..., cct=False) skips that test's null-law simulation (a scan that
+    does not compute it): the other tests are unchanged and asking for it is a clear error, not an uncalibrated
+    p-value."""
     _, data = study
-    with_law, without = fit_null_model(data), fit_null_model(data, omnibus=False)
-    assert without.omnibus_null.shape == (0,) and with_law.omnibus_null.shape[0] > 0
-    others = tuple(test for test in TESTS if test != "omnibus")
+    with_law, without = fit_null_model(data), fit_null_model(data, **{law: False})
+    assert getattr(without, f"{law}_null").shape == (0,) and getattr(with_law, f"{law}_null").shape[0] > 0
+    others = tuple(test for test in TESTS if test != law)
     every, some = score_tests(with_law, _snps(data)), score_tests(without, _snps(data), tests=others)
     for test in others:
         np.testing.assert_allclose(np.asarray(some.log_p_of(test)), np.asarray(every.log_p_of(test)), rtol=1e-12)
-    with pytest.raises(ValueError, match="without the omnibus test's null law"):
-        score_tests(without, _snps(data))
-
-
-def test_a_null_model_without_the_cct_law_refuses_only_the_cct(study):
-    """fit_null_model(..., cct=False) skips the cct law's simulation (a scan of the omnibus alone): the other tests
-    are unchanged and asking for the cct is a clear error."""
-    _, data = study
-    with_law, without = fit_null_model(data), fit_null_model(data, cct=False)
-    assert without.cct_null.shape == (0,) and with_law.cct_null.shape[0] > 0
-    others = tuple(test for test in TESTS if test != "cct")
-    every, some = score_tests(with_law, _snps(data)), score_tests(without, _snps(data), tests=others)
-    for test in others:
-        np.testing.assert_allclose(np.asarray(some.log_p_of(test)), np.asarray(every.log_p_of(test)), rtol=1e-12)
-    with pytest.raises(ValueError, match="without the cct test's null law"):
-        score_tests(without, _snps(data), tests=("cct",))
+    with pytest.raises(ValueError, match=f"without the {law} test's null law"):
+        score_tests(without, _snps(data), tests=(law,))
 
 
 def _correlation(covariance):
