@@ -109,13 +109,12 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     """
     check_tests(tests)
     c = null.neighbourhoods.shape[0]
-    if "omnibus" in tests and null.omnibus_null.shape[0] == 0 and c > 1 and null.correlation_checkable:
-        raise ValueError("the null model was fitted without the omnibus test's null law "
-                         "(fit_null_model(..., omnibus=False)): refit it with omnibus=True, or leave 'omnibus' out of tests")
     cct_is_omnibus = "omnibus" in tests and c > 1 and not null.correlation_checkable  # UncheckedCorrelationWarning
-    if ("cct" in tests or cct_is_omnibus) and null.cct_null.shape[0] == 0 and c > 1:
-        raise ValueError("the null model was fitted without the cct test's null law "
-                         "(fit_null_model(..., cct=False)): refit it with cct=True, or leave 'cct' out of tests")
+    simulated = {"omnibus": "omnibus" in tests and not cct_is_omnibus, "cct": "cct" in tests or cct_is_omnibus}
+    for law in (law for law, needed in simulated.items() if needed and c > 1):
+        if getattr(null, f"{law}_null").shape[0] == 0:
+            raise ValueError(f"the null model was fitted without the {law} test's null law (fit_null_model(..., "
+                             f"{law}=False)): refit it with {law}=True, or leave '{law}' out of tests")
     X = jnp.asarray(X, null.inverse_variance.dtype)
     inv_v = null.inverse_variance
     scores = _mm(X.T, null.weighted_residual)  # s (p, c)

@@ -69,7 +69,7 @@ def test_one_region_has_car_precision_one(rho):
 
 
 def test_a_kinship_singular_to_float32_rounding_is_accepted_and_a_wrong_one_refused():
-    """A GRM of fewer SNPs than subjects is singular: float32 products leave its zero eigenvalues at about
+    """A GRM of fewer SNPs than subjects is singular: float32 products leave its zero eigenvalues at a few
     ±1e-6·max, which is rounding (clipped to 0); a matrix that is no kinship is refused."""
     from jaxgen.graphs import kinship_eigen
 
