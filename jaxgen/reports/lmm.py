@@ -143,7 +143,8 @@ def _report(result, associations, snp_tests, scalar_diagnostics, snps, inputs, s
         "## Null model", "",
         f"REML fit without SNPs ({null.heritability} heritability): h² from {float(null.h2.min()):.2f} to "
         f"{float(null.h2.max()):.2f} across regions; CAR correlation between regions ρ = "
-        f"{float(null.rho_genetic):.3f} (genetic) and {float(null.rho_residual):.3f} (residual). "
+        f"{float(null.rho_genetic):.3f} (genetic) and {float(null.rho_residual):.3f} (residual), global factor share "
+        f"{float(null.factor_genetic):.2f} (genetic) and {float(null.factor_residual):.2f} (residual). "
         + null.car_fit_text(), "",
         "## SNP tests", "",
         f"{TEST_TEXT[test]} {len(hits)} SNPs are "

@@ -81,6 +81,8 @@ def _null_model_rows(result: ScanResult) -> list[dict]:
         rows.append({"kinship": "shared" if chromosome is None else f"LOCO, chromosome {chromosome}",
                      "h² (median over regions)": float(np.median(h2)), "h² range": f"{h2.min():.3g}–{h2.max():.3g}",
                      "ρ genetic": summary["rho_genetic"], "ρ residual": summary["rho_residual"],
+                     "factor share genetic": summary["factor_genetic"],
+                     "factor share residual": summary["factor_residual"],
                      "CAR misfit z": summary["car_misfit"]})
     return rows
 

@@ -237,12 +237,11 @@ def test_causal_snps_are_found(study):
     assert set(np.argsort(p)[:2]) == set(np.flatnonzero(d.truth.causal))
 
 
-def _global_factor_null_study(seed, n=400, c=8, rho=0.3, share=0.5, n_snps=1500):
-    """Unrelated subjects whose region correlation is (1 − share)·CAR(ρ) + share·ffᵀ (a global factor, as
-    brain size loads on every regional volume; no CAR): the spatial model is misspecified. Null SNPs."""
+def _global_factor_null_study(seed, loadings, n=400, c=8, rho=0.3, share=0.5, n_snps=1500):
+    """Unrelated subjects whose region correlation is (1 − share)·CAR(ρ) + share·ffᵀ, f = ``loadings`` (c,)
+    (a global factor, as brain size loads on every regional volume). Null SNPs."""
     rng = np.random.default_rng(100 + seed)
     A = lattice_adjacency(c, c // 2)
-    loadings = np.linspace(0.4, 1.0, c)
     R = (1 - share) * _car_correlation(A, rho) + share * np.outer(loadings, loadings)
     R /= np.sqrt(np.outer(np.diag(R), np.diag(R)))
     Y = 2.0 + rng.standard_normal((n, c)) @ np.linalg.cholesky(R).T
@@ -250,31 +249,65 @@ def _global_factor_null_study(seed, n=400, c=8, rho=0.3, share=0.5, n_snps=1500)
     return Y, X[:, X.std(0) > 0], np.ones((n, 1)), A
 
 
+def _null_rejections(null, data, tests=("spatial", "burden", "omnibus")):
+    """{test: 0/1 rejections at 0.05 (p,)} of the null SNPs of ``data``."""
+    scores = score_tests(null, _snps(data))
+    return {test: np.asarray(scores.log_p_of(test)) < np.log(0.05) for test in tests}
+
+
+def _within_four_se_of_five_percent(rejected):
+    """Assert each test's pooled rejection rate ({test: [0/1 arrays]}) is within 4 binomial SEs of 0.05."""
+    for test, flags in rejected.items():
+        flags = np.concatenate(flags)
+        assert abs(flags.mean() - 0.05) < 4 * np.sqrt(0.05 * 0.95 / flags.size), (test, flags.mean())
+
+
 @pytest.mark.slow
-def test_a_wrong_car_costs_power_not_calibration():
-    """With a global factor that no CAR describes, the CAR-whitened χ² rejects far more than 5%; the null
-    model flags the misfit (car_misfit > CAR_MISFIT_LIMIT) and the spatial, burden and omnibus tests stay
-    within 4 binomial SEs of 0.05 (3 replicates × ~1500 null SNPs)."""
+def test_a_factor_on_every_region_is_part_of_the_spatial_correlation():
+    """A global factor with equal loadings (half the variance) is the spatial model's own: the null model
+    recovers its share (0.5, within 0.06) and the CAR's ρ (0.3, within 0.1), does not flag a misfit, and the
+    spatial, burden and omnibus tests are within 4 binomial SEs of 0.05 (3 replicates × ~1500 null SNPs)."""
+    from jaxgen.lmm.null import CAR_MISFIT_LIMIT
+
+    rejected = {test: [] for test in ("spatial", "burden", "omnibus")}
+    for seed in range(3):
+        Y, X, C, A = _global_factor_null_study(seed, np.ones(8))
+        data, _ = prepare_data(Y, X, A, C)
+        null = fit_null_model(data)
+        assert float(null.factor_residual) == pytest.approx(0.5, abs=0.06)
+        assert float(null.rho_residual) == pytest.approx(0.3, abs=0.1)
+        assert float(null.car_misfit) <= CAR_MISFIT_LIMIT and null.car_fits
+        for test, flags in _null_rejections(null, data).items():
+            rejected[test].append(flags)
+    _within_four_se_of_five_percent(rejected)
+
+
+@pytest.mark.slow
+def test_a_wrong_correlation_costs_power_not_calibration():
+    """With a factor that contrasts two halves of the regions (loadings +1 and −1, half the variance), which
+    neither the CAR nor its equal-loading factor describes, the fitted model's whitened χ² rejects far more than 5%; the null model flags the misfit
+    (car_misfit > CAR_MISFIT_LIMIT) and the spatial, burden and omnibus tests stay within 4 binomial SEs of
+    0.05 (3 replicates × ~1500 null SNPs)."""
     from jaxgen.lmm.null import CAR_MISFIT_LIMIT
     from jaxgen.stats.tails import chi2_log_sf
 
-    rejected = {test: [] for test in ("spatial", "burden", "omnibus", "CAR χ²")}
+    rejected = {test: [] for test in ("spatial", "burden", "omnibus")}
+    model_chi2 = []
     for seed in range(3):
-        Y, X, C, A = _global_factor_null_study(seed)
+        Y, X, C, A = _global_factor_null_study(seed, np.repeat([1.0, -1.0], 4))
         data, _ = prepare_data(Y, X, A, C)
         null = fit_null_model(data)
         assert float(null.car_misfit) > CAR_MISFIT_LIMIT
-        tests = score_tests(null, _snps(data))
-        for test in ("spatial", "burden", "omnibus"):
-            rejected[test].append(np.asarray(tests.log_p_of(test)) < np.log(0.05))
-        car_statistic, _ = _whitened(tests.z, _variance_moments(null, _snps(data)), null, null.spatial_genetic,
-                                     null.spatial_residual)
-        rejected["CAR χ²"].append(np.asarray(chi2_log_sf(car_statistic, Y.shape[1])) < np.log(0.05))
-    rates = {test: np.concatenate(flags).mean() for test, flags in rejected.items()}
-    se = np.sqrt(0.05 * 0.95 / len(np.concatenate(rejected["spatial"])))
-    assert rates.pop("CAR χ²") > 0.05 + 8 * se, "the design must break the CAR for this test to mean anything"
-    for test, rate in rates.items():
-        assert abs(rate - 0.05) < 4 * se, (test, rate)
+        for test, flags in _null_rejections(null, data).items():
+            rejected[test].append(flags)
+        z = score_tests(null, _snps(data), ("cct",)).z
+        statistic, _ = _whitened(z, _variance_moments(null, _snps(data)), null, null.spatial_genetic,
+                                 null.spatial_residual)
+        model_chi2.append(np.asarray(chi2_log_sf(statistic, Y.shape[1])) < np.log(0.05))
+    model_chi2 = np.concatenate(model_chi2)
+    se = np.sqrt(0.05 * 0.95 / model_chi2.size)
+    assert model_chi2.mean() > 0.05 + 8 * se, "the design must break the spatial model for this test to mean anything"
+    _within_four_se_of_five_percent(rejected)
 
 
 def test_car_misfit_is_a_standard_score_when_the_car_holds():
