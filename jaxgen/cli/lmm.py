@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test", choices=lmm.SNP_TESTS, default="omnibus",
                         help="SNP-level test: omnibus (default: spatial, burden and the whitened per-region and "
                              "neighbourhood tests combined, calibrated by simulation), cct (per-region "
-                             "score tests, Cauchy-combined), spatial (whitened chi-square with the CAR correlations), "
+                             "score tests, Cauchy-combined), spatial (whitened chi-square with the CAR-and-factor correlations), "
                              "empirical (with the residual correlation), burden (one effect on every region), "
                              "posterior (the seed's MCMC construction)")
     parser.add_argument("--heritability", choices=("per-region", "shared"), default="per-region",

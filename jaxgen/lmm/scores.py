@@ -20,7 +20,8 @@ correlation. The tests:
   correlation (:mod:`jaxgen.stats.cct_null`, simulated once per null model with the spatial test's region
   correlation): the Cauchy tail alone is exact only as p → 0, and under strong correlation its bulk is far
   off (λ_GC 0.6–0.9, up to 5.7% at α = 0.05);
-* ``spatial``: T_j = z_jᵀ Corr(z_j)⁻¹ z_j ~ χ²_c with the CAR correlations R(ρ̂_g), R(ρ̂_e);
+* ``spatial``: T_j = z_jᵀ Corr(z_j)⁻¹ z_j ~ χ²_c with the spatial correlations R(ρ̂_g, ŝ_g), R(ρ̂_e, ŝ_e)
+  (the CAR and a global factor);
 * ``empirical``: the same statistic with the sample correlation Ŝ/ν of the whitened residuals for both
   parts (MOSTest-style, after the kinship rotation). Ŝ contains the SNP's own score, Ŝ = Ŝ₋ⱼ + z_jz_jᵀ,
   which pulls T towards ν (T = νq/(1 + q), q = z_jᵀŜ₋ⱼ⁻¹z_j; badly conservative for c in the tens). So
@@ -29,11 +30,12 @@ correlation. The tests:
 * ``burden``: b_j = 1ᵀΣ⁻¹z_j/√(1ᵀΣ⁻¹1) ~ N(0, 1) with the spatial Σ, the most powerful test of one
   effect shared by every region (the direction the whitened χ² is weakest in, since CAR noise varies
   most along it). That direction's variance is checked against the data: b_j/√κ ~ t_ν with κ the null
-  model's ``burden_variance_ratio`` (ν = n − m > c), so that variance the CAR misses along it (a factor
-  shared by every region) does not inflate the test;
-* a wrong CAR: when the null model finds that the CAR clearly misses the regions' correlation
-  (``null.car_misfit`` > :data:`~jaxgen.lmm.null.CAR_MISFIT_LIMIT`, e.g. a global factor shared by every
-  region), ``spatial`` is the empirical test and ``burden`` uses the empirical correlation (b² ~ F(1, ν)),
+  model's ``burden_variance_ratio`` (ν = n − m > c), so that variance the fit misses along it (many SNPs'
+  effects on every region) does not inflate the test;
+* a wrong spatial correlation: the null model's is the CAR plus a global factor with equal loadings
+  (:func:`jaxgen.lmm.null.spatial_correlation`); when it finds that they clearly miss the regions' correlation
+  (``null.car_misfit`` > :data:`~jaxgen.lmm.null.CAR_MISFIT_LIMIT`, e.g. a factor that contrasts some regions
+  with others), ``spatial`` is the empirical test and ``burden`` uses the empirical correlation (b² ~ F(1, ν)),
   so that both stay calibrated;
 * with n − m ≤ c the regions' correlation cannot be checked against the data (no sample correlation of
   full rank): the fitted CAR's errors in its weakest directions then inflate the whitened tests (type I

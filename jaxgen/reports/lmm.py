@@ -18,7 +18,7 @@ __all__ = ["gene_tests_table", "write_lmm_outputs"]
 
 TEST_TEXT = {
     "omnibus": "Each SNP is tested against the null model by marginal score tests; its p-value is the Cauchy "
-               "combination of the whitened χ² test with the CAR correlations (spatial), the burden test (one "
+               "combination of the whitened χ² test with the CAR-and-factor correlations (spatial), the burden test (one "
                "effect on every region), and per-region tests: each region with its neighbours' noise removed, "
                "each region's neighbourhood, and each region alone; the combination is referred to its null law, "
                "simulated once from the null model.",

@@ -285,9 +285,9 @@ def test_a_factor_on_every_region_is_part_of_the_spatial_correlation():
 @pytest.mark.slow
 def test_a_wrong_correlation_costs_power_not_calibration():
     """With a factor that contrasts two halves of the regions (loadings +1 and −1, half the variance), which
-    neither the CAR nor its equal-loading factor describes, the fitted model's whitened χ² rejects far more than 5%; the null model flags the misfit
-    (car_misfit > CAR_MISFIT_LIMIT) and the spatial, burden and omnibus tests stay within 4 binomial SEs of
-    0.05 (3 replicates × ~1500 null SNPs)."""
+    neither the CAR nor its equal-loading factor describes, the fitted model's whitened χ² rejects far more
+    than 5%; the null model flags the misfit (car_misfit > CAR_MISFIT_LIMIT) and the spatial, burden and
+    omnibus tests stay within 4 binomial SEs of 0.05 (3 replicates × ~1500 null SNPs)."""
     from jaxgen.lmm.null import CAR_MISFIT_LIMIT
     from jaxgen.stats.tails import chi2_log_sf
 
