@@ -31,7 +31,7 @@ whitened residuals r_ik/√v_ik. From these moments:
   correlations (pairs weighted by their variance components; for each ρ the best s is a closed-form
   weighted regression). Without the factor a CAR misses what every region shares, and the tests switch to
   the empirical correlation, which c regions estimate poorly from few subjects (c = 150, n = 300: the
-  omnibus's power for one region 0.27 with the empirical correlation, 0.45 with the CAR and its factor);
+  omnibus's power for one region 0.29 with the empirical correlation, 0.44 with the CAR and its factor);
   with ``heritability="shared"``, R_g = R_e = R(ρ̂) of the separable REML (no factor: the seed's model);
 * the empirical correlation: the sample correlation of the whitened residuals r_ik/√v_ik, used for both
   parts (the moment estimates of R_g alone are too noisy for c in the tens);
@@ -39,9 +39,8 @@ whitened residuals r_ik/√v_ik. From these moments:
   regions, which neither the CAR nor its equal-loading factor describes, and a whitened statistic with the
   wrong correlation is not χ²_c (0.20 at α = 0.05 for such a factor with 50% of the variance).
   :func:`car_misfit` compares the whitened residuals' correlation with the one the fit implies; when the
-  fit clearly misses it,
-  the spatial and burden tests use the empirical correlation instead (and are then the empirical test
-  and its burden direction), so that a wrong CAR costs power, not calibration.
+  fit clearly misses it, the spatial and burden tests use the empirical correlation instead (and are then
+  the empirical test and its burden direction), so that a wrong spatial model costs power, not calibration.
 
 All maximizations are one-dimensional and bounded: a grid, then golden-section search around its
 best point (vectorized over regions), which also finds maxima on the boundary (h² = 0 for unrelated
@@ -91,8 +90,7 @@ class NullModel:
     empirical_genetic, empirical_residual : (c, c) the empirical correlation (the whitened residuals'),
         used for both parts.
     car_misfit : how clearly the CAR and its factor miss the regions' correlation (:func:`car_misfit`, a
-        z-score); above
-        :data:`CAR_MISFIT_LIMIT` the spatial and burden tests use the empirical correlation.
+        z-score); above :data:`CAR_MISFIT_LIMIT` the spatial and burden tests use the empirical correlation.
     burden_variance_ratio : κ, the whitened residuals' variance along the burden direction over the CAR
         fit's (:func:`burden_variance_ratio`); the burden score is divided by √κ.
     kinship_eigenvalues : (n,) λ (ones without a kinship).
