@@ -22,11 +22,13 @@ correlation. The tests:
   off (λ_GC 0.6–0.9, up to 5.7% at α = 0.05);
 * ``spatial``: T_j = z_jᵀ Corr(z_j)⁻¹ z_j ~ χ²_c with the spatial correlations R(ρ̂_g, ŝ_g), R(ρ̂_e, ŝ_e)
   (the CAR and a global factor);
-* ``empirical``: the same statistic with the sample correlation Ŝ/ν of the whitened residuals for both
-  parts (MOSTest-style, after the kinship rotation). Ŝ contains the SNP's own score, Ŝ = Ŝ₋ⱼ + z_jz_jᵀ,
-  which pulls T towards ν (T = νq/(1 + q), q = z_jᵀŜ₋ⱼ⁻¹z_j; badly conservative for c in the tens). So
-  T₋ⱼ = (ν − 1)T/(ν − T) is referred to Hotelling's law, T₋ⱼ(ν − c)/(c(ν − 1)) ~ F(c, ν − c), with
-  ν = n − m: exact for unrelated subjects and shared h²; undefined (NaN) when ν ≤ c;
+* ``empirical``: MOSTest-style, after the kinship rotation: T = z_jᵀŜ⁻¹z_j with Ŝ the average SNP's score
+  correlation estimated from the residuals alone, Σ_i λ_i ρ_iρ_iᵀ, ρ_i = r_i/v_i (with a shared h², the
+  whitened residuals' sample correlation; :func:`jaxgen.lmm.null.fit_null_model`). Ŝ contains the SNP's own
+  score, Ŝ = Ŝ₋ⱼ + z_jz_jᵀ (exactly so for unrelated subjects and a shared h²), which pulls T towards ν
+  (T = νq/(1 + q), q = z_jᵀŜ₋ⱼ⁻¹z_j; badly conservative for c in the tens). So T₋ⱼ = (ν − 1)T/(ν − T) is
+  referred to Hotelling's law, T₋ⱼ(ν − c)/(c(ν − 1)) ~ F(c, ν − c), with ν = n − m: exact for unrelated
+  subjects and a shared h², close otherwise; undefined (NaN) when ν ≤ c;
 * ``burden``: b_j = 1ᵀΣ⁻¹z_j/√(1ᵀΣ⁻¹1) ~ N(0, 1) with the spatial Σ, the most powerful test of one
   effect shared by every region (the direction the whitened χ² is weakest in, since CAR noise varies
   most along it). That direction's variance is checked against the data: b_j/√κ ~ t_ν with κ the null
@@ -35,7 +37,7 @@ correlation. The tests:
 * a wrong spatial correlation: the null model's is the CAR plus a global factor with equal loadings
   (:func:`jaxgen.lmm.null.spatial_correlation`); when it finds that they clearly miss the regions' correlation
   (``null.car_misfit`` > :data:`~jaxgen.lmm.null.CAR_MISFIT_LIMIT`, e.g. a factor that contrasts some regions
-  with others), ``spatial`` is the empirical test and ``burden`` uses the empirical correlation (b² ~ F(1, ν)),
+  with others), ``spatial`` is the empirical test and ``burden`` its burden direction (b² ~ F(1, ν)),
   so that both stay calibrated;
 * with n − m ≤ c the regions' correlation cannot be checked against the data (no sample correlation of
   full rank): the fitted CAR's errors in its weakest directions then inflate the whitened tests (type I
@@ -106,8 +108,8 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     """Score tests of every column of X (n, p), rotated like the null model's data, against ``null``.
 
     tests : the SNP-level tests to compute, among :data:`TESTS` (the others' log p-values are NaN): the
-    spatial, empirical and burden tests (and so the omnibus) cost a c × c factorization per SNP, the
-    per-region tests and ``cct`` do not.
+    spatial and burden tests (and so the omnibus) cost a c × c factorization per SNP; the per-region tests,
+    ``cct`` and ``empirical`` (one factorization for all SNPs) do not.
     """
     check_tests(tests)
     c = null.neighbourhoods.shape[0]
@@ -160,8 +162,8 @@ def _whitened_tests(z, X, null: NullModel, tests):
     """((log p of spatial, of burden) or None, log p of empirical or None, the whitened region and
     neighbourhood scores (each (p, c), :func:`_direction_scores`) or None), each log p (p,), of the scores
     z (p, c) of the rotated SNPs X: only what ``tests`` needs (the directions for ``omnibus``). With a wrong
-    CAR (``null.car_fits`` false) spatial is the empirical test and burden and the directions use the
-    empirical correlation; the empirical test needs ν = n − m > c."""
+    CAR (``null.car_fits`` false) spatial is the empirical test, burden its burden direction and the directions
+    use the whitened residuals' sample correlation; the empirical test needs ν = n − m > c."""
     c, dof = z.shape[1], null.residual_dof
     hotelling = null.correlation_checkable
     car = null.car_fits or not hotelling
@@ -180,9 +182,7 @@ def _whitened_tests(z, X, null: NullModel, tests):
         else:
             log_p_burden = two_sided_log_pvalue(burden)
     if wants_empirical:
-        empirical, empirical_burden = _in_chunks(partial(_whitened, null=null,
-                                                         genetic_correlation=null.empirical_genetic,
-                                                         residual_correlation=null.empirical_residual), z, moments)
+        empirical, empirical_burden = _empirical_statistics(z, null)
         held_out = (dof - 1) * empirical / jnp.maximum(dof - empirical, 1e-6 * dof)  # the SNP's own part removed
         tails["empirical"] = (held_out * (dof - c) / (c * (dof - 1)), c, dof - c)  # Hotelling's law
         if wants_spatial and not car:
@@ -196,9 +196,19 @@ def _whitened_tests(z, X, null: NullModel, tests):
     directions = None
     if "omnibus" in tests and c > 1 and hotelling:  # else the omnibus is the cct (score_tests)
         tested = ((null.spatial_genetic, null.spatial_residual) if car else
-                  (null.empirical_genetic, null.empirical_residual))
+                  (null.sample_correlation, null.sample_correlation))
         directions = _direction_scores(z, moments, null, *tested)
     return (log_p_spatial, log_p_burden) if wants_spatial else None, log_p_empirical, directions
+
+
+def _empirical_statistics(z, null: NullModel):
+    """(zᵀŜ⁻¹z, the burden score 1ᵀŜ⁻¹z/√(1ᵀŜ⁻¹1)) per SNP, each (p,), of the scores z (p, c) with
+    Ŝ = ``null.empirical_correlation``: one factorization for every SNP."""
+    c = z.shape[1]
+    factor = jnp.linalg.cholesky(null.empirical_correlation)
+    white = solve_triangular(factor, jnp.concatenate([z.T, jnp.ones((c, 1), z.dtype)], axis=1), lower=True)
+    w, u = white[:, :-1], white[:, -1]
+    return jnp.sum(w * w, axis=0), (u @ w) / jnp.sqrt(jnp.sum(u * u))
 
 
 def _f_log_sf_stacked(*tails):

@@ -47,8 +47,7 @@ def test_region_scores_equal_dense_gls(study, heritability):
         np.testing.assert_allclose(np.asarray(tests.se[:, k]), 1 / np.sqrt(information), rtol=1e-9)
 
 
-@pytest.mark.parametrize("correlations", ["spatial", "empirical"])
-def test_whitened_statistic_uses_the_exact_z_covariance(study, correlations):
+def test_whitened_statistic_uses_the_exact_z_covariance(study):
     """zᵀCorr(z)⁻¹z with Cov(s_jk, s_jl) = Σ_i x*_ik x*_il (λ_iΣ_g + Σ_e)_kl / (v_ik v_il), x* the SNP with the
     covariates projected out per region (built densely): equal up to that projection (O(m/n))."""
     d, data = study
@@ -58,7 +57,7 @@ def test_whitened_statistic_uses_the_exact_z_covariance(study, correlations):
     C, c = np.asarray(null.covariates), v.shape[1]
     genetic_sd = np.sqrt(np.asarray(null.sigma2 * null.h2))
     residual_sd = np.sqrt(np.asarray(null.sigma2 * (1 - null.h2)))
-    R_g, R_e = (np.asarray(getattr(null, f"{correlations}_{part}")) for part in ("genetic", "residual"))
+    R_g, R_e = np.asarray(null.spatial_genetic), np.asarray(null.spatial_residual)
     Sigma_g, Sigma_e = R_g * np.outer(genetic_sd, genetic_sd), R_e * np.outer(residual_sd, residual_sd)
     adjusted = np.stack([X - C @ np.linalg.solve(C.T @ (C / v[:, [k]]), (C / v[:, [k]]).T @ X) for k in range(c)])
     scaled = adjusted / v.T[:, :, None]  # x*_ik / v_ik, (c, n, p)
@@ -67,8 +66,36 @@ def test_whitened_statistic_uses_the_exact_z_covariance(study, correlations):
     z = np.asarray(score_tests(null, _snps(data)).z)
     exact = np.array([z[j] @ np.linalg.solve(_correlation(covariance[:, :, j]), z[j]) for j in range(len(z))])
     ours = np.asarray(_whitened(jnp.asarray(z), _variance_moments(null, _snps(data)), null,
-                                getattr(null, f"{correlations}_genetic"), getattr(null, f"{correlations}_residual"))[0])
+                                null.spatial_genetic, null.spatial_residual)[0])
     np.testing.assert_allclose(ours, exact, rtol=0.03)
+
+
+@pytest.mark.parametrize("heritability", ["per-region", "shared"])
+def test_empirical_test_of_unrelated_subjects_is_the_exact_manova_test(heritability):
+    """Without a kinship the empirical test is the multivariate regression's exact test of one SNP: Wilks'
+    Λ = det(E)/det(E + H), E and E + H the residual cross-products of Y on [C, x] and on C, and
+    F = (1 − Λ)/Λ · (n − m − c)/c ~ F(c, n − m − c) (dense NumPy and SciPy, float64)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    n, c, p = 90, 6, 5
+    C = np.column_stack([np.ones(n), rng.normal(size=n)])
+    Y = rng.normal(size=(n, c)) @ rng.normal(size=(c, c)) + 2.0 * C[:, 1:]
+    X = rng.binomial(2, 0.3, size=(n, p)).astype(float)
+    data, _ = prepare_data(Y, X, lattice_adjacency(c), C, dtype=jnp.float64)
+    got = np.exp(np.asarray(score_tests(fit_null_model(data, heritability=heritability), _snps(data),
+                                        tests=("empirical",)).log_p_empirical))
+
+    def residual_cross_products(design):
+        residual = Y - design @ np.linalg.lstsq(design, Y, rcond=None)[0]
+        return residual.T @ residual
+
+    m = C.shape[1]
+    total = residual_cross_products(C)
+    wilks = np.array([np.linalg.det(residual_cross_products(np.column_stack([C, x]))) / np.linalg.det(total)
+                      for x in X.T])
+    expected = stats.f.sf((1 - wilks) / wilks * (n - m - c) / c, c, n - m - c)
+    np.testing.assert_allclose(got, expected, rtol=1e-8)
 
 
 def test_every_test_is_the_same_computed_in_chunks_of_snps(study, monkeypatch):
