@@ -38,9 +38,10 @@ whitened residuals r_ik/√v_ik. From these moments:
 * the empirical test's correlation (MOSTest-style, no model of the regions' correlation): the average
   SNP's score correlation estimated from the residuals, Σ_i λ_i ρ_iρ_iᵀ with ρ_i = r_i/v_i
   (``empirical_correlation``). With each region's own h²_k the scores' correlation is not the whitened
-  residuals' (their rows weigh genetic and residual parts unlike a SNP, whose x_i² are λ_i on average):
-  that one rejected 0.040–0.044 in families, 0.022 at c = 150 and 0.058–0.062 with Σ_g ≠ Σ_e (16 000 null
-  SNPs each), this one 0.046–0.055;
+  residuals' (their rows weigh genetic and residual parts unlike a SNP, whose x_i² are λ_i on average).
+  In the calibration study (``benchmarks/study_lmm_calibration.py``, 40 000 null SNPs per design) that one
+  rejected 0.060 with Σ_g ≠ Σ_e, 0.023 at c = 150 and 0.039–0.044 in families at α = 0.05; this one is
+  0.046–0.055 in 15 of 16 designs (families at h² = 0: 0.041; c = 150: 0.0019 at α = 1e-3);
 * a check of the spatial correlation: real regional measures share factors that load unevenly on the
   regions, which neither the CAR nor its equal-loading factor describes, and a whitened statistic with the
   wrong correlation is not χ²_c (0.20 at α = 0.05 for such a factor with 50% of the variance).
