@@ -208,7 +208,7 @@ def _empirical_statistics(z, null: NullModel):
     factor = jnp.linalg.cholesky(null.empirical_correlation)
     white = solve_triangular(factor, jnp.concatenate([z.T, jnp.ones((c, 1), z.dtype)], axis=1), lower=True)
     w, u = white[:, :-1], white[:, -1]
-    return jnp.sum(w * w, axis=0), (u @ w) / jnp.sqrt(jnp.sum(u * u))
+    return jnp.sum(w * w, axis=0), _mm(u, w) / jnp.sqrt(jnp.sum(u * u))
 
 
 def _f_log_sf_stacked(*tails):
