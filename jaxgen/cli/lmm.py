@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="SNP-level test: omnibus (default: spatial, burden and the whitened per-region and "
                              "neighbourhood tests combined, calibrated by simulation), cct (per-region "
                              "score tests, Cauchy-combined), spatial (whitened chi-square with the CAR-and-factor correlations), "
-                             "empirical (with the residual correlation), burden (one effect on every region), "
+                             "empirical (with the residuals' average-SNP correlation), burden (one effect on every region), "
                              "posterior (the seed's MCMC construction)")
     parser.add_argument("--heritability", choices=("per-region", "shared"), default="per-region",
                         help="null model of the score tests: one h2 per region (default) or one shared h2")

@@ -407,9 +407,7 @@ def _car_covariance(car, rho):
 
 def _car_correlation(car, rho):
     """R(ρ) = corr(Q(ρ)⁻¹) (c, c)."""
-    covariance = _car_covariance(car, rho)
-    scale = np.sqrt(np.diag(covariance))
-    return covariance / np.outer(scale, scale)
+    return _unit_diagonal(_car_covariance(car, rho))
 
 
 def spatial_correlation(car, rho, factor_share=0.0):
@@ -453,17 +451,19 @@ def _empirical_correlation(residual, variance, lam, heritability):
     if heritability == "shared":
         return _whitened_correlation(residual, variance)
     rows = residual / variance
-    scatter = (rows if lam is None else rows * lam[:, None]).T @ rows
-    scale = np.sqrt(np.diag(scatter))
-    return scatter / np.outer(scale, scale)
+    return _unit_diagonal((rows if lam is None else rows * lam[:, None]).T @ rows)
 
 
 def _whitened_correlation(residual, variance):
     """Sample correlation (c, c) of the whitened residuals r_ik / √v_ik (pooled over subjects)."""
     whitened = residual / np.sqrt(variance)
-    scatter = whitened.T @ whitened
-    scale = np.sqrt(np.diag(scatter))
-    return scatter / np.outer(scale, scale)
+    return _unit_diagonal(whitened.T @ whitened)
+
+
+def _unit_diagonal(covariance):
+    """The correlation (c, c) of a covariance or scatter matrix with a positive diagonal."""
+    scale = np.sqrt(np.diag(covariance))
+    return covariance / np.outer(scale, scale)
 
 
 def _implied_whitened_correlation(variance, lam, h2, sigma2, genetic_correlation, residual_correlation):
@@ -510,10 +510,8 @@ def _weighted_covariance(weights, lam, genetic, residual):
 
 def _weighted_correlation(weights, lam, h2, sigma2, genetic_correlation, residual_correlation):
     """The correlation of Σ_i (λ_iΣ_g + Σ_e) ∘ (a_i a_iᵀ) for the row weights a = ``weights`` (n, c)."""
-    implied = _weighted_covariance(weights, lam, _covariance(genetic_correlation, np.sqrt(sigma2 * h2)),
-                                   _covariance(residual_correlation, np.sqrt(sigma2 * (1.0 - h2))))
-    scale = np.sqrt(np.diag(implied))
-    return implied / np.outer(scale, scale)
+    return _unit_diagonal(_weighted_covariance(weights, lam, _covariance(genetic_correlation, np.sqrt(sigma2 * h2)),
+                                               _covariance(residual_correlation, np.sqrt(sigma2 * (1.0 - h2)))))
 
 
 def burden_variance_ratio(sample, implied) -> float:

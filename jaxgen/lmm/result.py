@@ -168,8 +168,8 @@ class LMMResult:
         test : one of "omnibus" (default: the Cauchy combination of "spatial", "burden" and the whitened
             region, neighbourhood and per-region tests, referred to its simulated null law), "cct" (the
             Cauchy combination over regions of the per-region score tests), "spatial" (whitened χ²_c
-            with the null model's CAR-and-factor correlations), "empirical" (the same with the residual
-            correlation, Hotelling's law), "burden" (one effect on every region), all marginal score
+            with the null model's CAR-and-factor correlations), "empirical" (the same with the residuals'
+            average-SNP correlation, Hotelling's law), "burden" (one effect on every region), all marginal score
             tests against :attr:`null_model`, with ``log10_p_<test>`` columns for each; or "posterior", the seed's construction (the Cauchy
             combination of the conditional per-pair p-values of the MCMC fit over the pairs that pass
             the convergence gate, with ``n_qts`` and ``n_excluded``).

@@ -171,7 +171,7 @@ def _whitened_tests(z, X, null: NullModel, tests):
     wants_empirical = hotelling and ("empirical" in tests or (wants_spatial and not car))
     if not (wants_spatial or wants_empirical):
         return None, None, None
-    moments = _variance_moments(null, X)
+    moments = _variance_moments(null, X) if wants_spatial else None  # the spatial tests' and directions'
     tails, log_p_spatial, log_p_burden = {}, None, None
     if wants_spatial and car:
         statistic, burden = _in_chunks(partial(_whitened, null=null, genetic_correlation=null.spatial_genetic,
@@ -207,8 +207,7 @@ def _empirical_statistics(z, null: NullModel):
     c = z.shape[1]
     factor = jnp.linalg.cholesky(null.empirical_correlation)
     white = solve_triangular(factor, jnp.concatenate([z.T, jnp.ones((c, 1), z.dtype)], axis=1), lower=True)
-    w, u = white[:, :-1], white[:, -1]
-    return jnp.sum(w * w, axis=0), _mm(u, w) / jnp.sqrt(jnp.sum(u * u))
+    return _quadratic_and_burden(white[:, :-1].T, white[:, -1])
 
 
 def _f_log_sf_stacked(*tails):
@@ -268,9 +267,14 @@ def _whitened(z, moments, null: NullModel, genetic_correlation, residual_correla
     scale = jnp.sqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
     factor = jnp.linalg.cholesky(covariance / (scale[:, :, None] * scale[:, None, :]))
     white = solve_triangular(factor, jnp.stack([z, jnp.ones_like(z)], axis=2), lower=True)  # (p, c, 2)
-    w, u = white[..., 0], white[..., 1]
-    burden = jnp.sum(w * u, axis=1) / jnp.sqrt(jnp.sum(u * u, axis=1))
-    return jnp.sum(w * w, axis=1), burden
+    return _quadratic_and_burden(white[..., 0], white[..., 1])
+
+
+def _quadratic_and_burden(white, white_ones):
+    """(zᵀΣ⁻¹z, 1ᵀΣ⁻¹z/√(1ᵀΣ⁻¹1)) per SNP, each (p,), from white = F⁻¹z (p, c) and white_ones = F⁻¹1 ((p, c),
+    or (c,) for one factor F (FFᵀ = Σ) shared by every SNP)."""
+    burden = jnp.sum(white * white_ones, axis=-1) / jnp.sqrt(jnp.sum(white_ones * white_ones, axis=-1))
+    return jnp.sum(white * white, axis=-1), burden
 
 
 def _direction_scores(z, moments, null: NullModel, genetic_correlation, residual_correlation):
