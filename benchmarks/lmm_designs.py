@@ -140,9 +140,13 @@ def _correlation_root(A, rho, factor=0.0):
 
 
 def _kinship_root(K):
-    """A square root (n, n) of a PSD kinship: U Λ^{1/2}."""
+    """The symmetric square root (n, n) of a PSD kinship, U Λ^{1/2} Uᵀ.
+
+    Unique, unlike U Λ^{1/2}: a family kinship's eigenvalues repeat (one per family), and the eigenvectors
+    LAPACK picks inside a repeated eigenspace change with the machine and its threads, which changed the
+    simulated phenotypes (not their law) from one machine to the next for the same seed."""
     lam, U = np.linalg.eigh(K)
-    return U * np.sqrt(np.clip(lam, 0.0, None))
+    return (U * np.sqrt(np.clip(lam, 0.0, None))) @ U.T
 
 
 def _frequencies(rng, p):
