@@ -188,9 +188,9 @@ def fit_null_model(data: LMMData, *, heritability: str = "per-region", method: s
     data : :class:`LMMData` (rotated QTs (n, c), covariates, kinship eigenvalues, CAR spectrum).
     heritability : "per-region" (h²_k per region) or "shared" (the seed's separable model).
     method : "reml" (default) or "ml".
-    omnibus : simulate the ``omnibus`` test's null law (``omnibus_null``; 0.4 s at c = 68). Without it the
-        score tests refuse the omnibus (a scan that computes other tests only skips the simulation).
-    cct : simulate the ``cct`` test's null law (``cct_null``; 0.2 s at c = 68), likewise; it is simulated
+    omnibus : simulate the ``omnibus`` test's null law (``omnibus_null``; 0.16 s at c = 68 on 2 CPU cores).
+        Without it the score tests refuse the omnibus (a scan that computes other tests only skips the simulation).
+    cct : simulate the ``cct`` test's null law (``cct_null``; 0.06 s at c = 68), likewise; it is simulated
         anyway for an omnibus that is the cct (n − m ≤ c).
     """
     if heritability not in ("per-region", "shared"):

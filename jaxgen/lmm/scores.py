@@ -212,9 +212,10 @@ def _empirical_statistics(z, null: NullModel):
     """(zᵀŜ⁻¹z, the burden score 1ᵀŜ⁻¹z/√(1ᵀŜ⁻¹1)) per SNP, each (p,), of the scores z (p, c) with
     Ŝ = ``null.empirical_correlation``: one factorization for every SNP."""
     c = z.shape[1]
-    factor = jnp.linalg.cholesky(null.empirical_correlation)
-    white = solve_triangular(factor, jnp.concatenate([z.T, jnp.ones((c, 1), z.dtype)], axis=1), lower=True)
-    return _quadratic_and_burden(white[:, :-1].T, white[:, -1])
+    # F⁻¹ once, then a product: LAPACK's triangular solve with the block's p right-hand sides took 3 ms per
+    # 1 000 SNPs at c = 68, the product 0.1 ms
+    inverse = solve_triangular(jnp.linalg.cholesky(null.empirical_correlation), jnp.eye(c, dtype=z.dtype), lower=True)
+    return _quadratic_and_burden(_mm(z, inverse.T), jnp.sum(inverse, axis=1))
 
 
 def _f_log_sf_stacked(*tails):
@@ -265,15 +266,19 @@ def _in_chunks(function, *per_snp):
 
 def _whitened(z, moments, null: NullModel, genetic_correlation, residual_correlation):
     """(zᵀΣ⁻¹z, the burden score 1ᵀΣ⁻¹z/√(1ᵀΣ⁻¹1)) per SNP, each (p,), with Σ = Corr(z) from
-    Cov(s) = Σ_g ∘ ΨMΨᵀ + Σ_e ∘ ΨNΨᵀ (moments (M, N) of :func:`_variance_moments`)."""
+    Cov(s) = Σ_g ∘ ΨMΨᵀ + Σ_e ∘ ΨNΨᵀ (moments (M, N) of :func:`_variance_moments`).
+
+    With D = diag(Cov(s))^½, Σ⁻¹ = D Cov(s)⁻¹ D: Cov(s) = FFᵀ is factored as it is (Cholesky's accuracy does not
+    depend on the diagonal's scale) and F⁻¹ applied to D∘z and D∘1, which saves scaling every SNP's c × c
+    matrix. Only its lower triangle is read."""
     genetic_sd = jnp.sqrt(null.sigma2 * null.h2)
     residual_sd = jnp.sqrt(null.sigma2 * (1.0 - null.h2))
     weights = [_loaded(m, null.variance_loadings) for m in moments]
     covariance = (weights[0] * (genetic_correlation * jnp.outer(genetic_sd, genetic_sd))
                   + weights[1] * (residual_correlation * jnp.outer(residual_sd, residual_sd)))
     scale = jnp.sqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
-    factor = jnp.linalg.cholesky(covariance / (scale[:, :, None] * scale[:, None, :]))
-    white = solve_triangular(factor, jnp.stack([z, jnp.ones_like(z)], axis=2), lower=True)  # (p, c, 2)
+    factor = jax.lax.linalg.cholesky(covariance, symmetrize_input=False)
+    white = solve_triangular(factor, jnp.stack([scale * z, scale], axis=2), lower=True)  # (p, c, 2)
     return _quadratic_and_burden(white[..., 0], white[..., 1])
 
 

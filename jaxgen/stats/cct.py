@@ -96,11 +96,14 @@ def cct_log(log_pvalues, weights=None, axis: int = -1, *, log: bool = True):
 
 
 def _cot_pi(p):
-    """cot(πp) = tan((½ − p)π) for p in (0, 1), accurate near 0, ½ and 1. Shape of ``p``."""
-    low, high = p < 0.25, p > 0.75
-    # 1 - p and 0.5 - p are exact in the ranges where they are used (Sterbenz's lemma); one tan for the three
-    angle = jnp.tan(jnp.pi * jnp.where(low, p, jnp.where(high, 1.0 - p, 0.5 - p)))
-    return jnp.where(low, 1.0 / angle, jnp.where(high, -1.0 / angle, angle))
+    """cot(πp) = cos(πp)/sin(π min(p, 1 − p)) for p in (0, 1), accurate near 0, ½ and 1 (within 2.4e-7 of
+    float64's, relative where |cot| > 1 and absolute below, over float32 p from 1e-37 to 1 − 1e-7). Shape of ``p``.
+
+    1 − p is exact where it is the smaller (Sterbenz's lemma), so sin keeps its relative accuracy at both ends;
+    near ½, cos(πp) is off by the rounding of πp, ~1e-7 absolute in a term that is itself near 0. No select:
+    with XLA's CPU compiler a select next to a tan or sin in one fused loop made this 8× slower (143 ms
+    against 18 ms for 2.7e7 p-values, the omnibus null law's count)."""
+    return jnp.cos(jnp.pi * p) / jnp.sin(jnp.pi * jnp.minimum(p, 1.0 - p))
 
 
 def _combine(p, logp, w, invalid_input):

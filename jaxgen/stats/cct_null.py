@@ -89,7 +89,9 @@ def bulk_cct_log(p, weights=None):
     equal to it up to the float32 rounding of the sum, which cancellation amplifies to at most 4e-4 of the
     p-value (1e-4 in 99.99% of draws)."""
     terms = _cot_pi(p)
-    statistic = jnp.mean(terms, axis=1) if weights is None else terms @ weights
+    # a weighted sum, not terms @ weights: XLA's CPU matrix-vector product of the fused terms is 12× slower
+    # (220 ms against 18 ms for the omnibus law's 131 072 × 206 terms)
+    statistic = jnp.mean(terms, axis=1) if weights is None else jnp.sum(terms * weights, axis=1)
     return jnp.where(statistic > 1.0, jnp.log(jnp.arctan(1.0 / statistic)) - math.log(math.pi),
                      jnp.log(0.5 - jnp.arctan(statistic) / math.pi))
 
