@@ -82,7 +82,9 @@ __all__ = ["TESTS", "ScoreTests", "check_tests", "score_tests"]
 
 TESTS = ("omnibus", "cct", "spatial", "empirical", "burden")
 _HIGHEST = jax.lax.Precision.HIGHEST
-CHUNK = 50  # SNPs per chunk of the c × c factorizations on a CPU (:func:`_in_chunks`)
+CHUNK = 50  # SNPs per chunk of the c × c solves on a CPU (:func:`_in_chunks`)
+SOLVE_ITERATIONS = 25  # conjugate-gradient steps of a chunk's spatial solves before it is factored instead
+SOLVE_TOLERANCE = 16   # ... and their residual's target, in units of the dtype's eps relative to the right side
 
 
 class ScoreTests(NamedTuple):
@@ -210,11 +212,9 @@ def _whitened_tests(z, X, null: NullModel, tests):
 
 def _empirical_statistics(z, null: NullModel):
     """(zᵀŜ⁻¹z, the burden score 1ᵀŜ⁻¹z/√(1ᵀŜ⁻¹1)) per SNP, each (p,), of the scores z (p, c) with
-    Ŝ = ``null.empirical_correlation``: one factorization for every SNP."""
-    c = z.shape[1]
-    # F⁻¹ once, then a product: LAPACK's triangular solve with the block's p right-hand sides took 3 ms per
-    # 1 000 SNPs at c = 68, the product 0.1 ms
-    inverse = solve_triangular(jnp.linalg.cholesky(null.empirical_correlation), jnp.eye(c, dtype=z.dtype), lower=True)
+    Ŝ = ``null.empirical_correlation``: one product with its inverse factor F⁻¹ (``null.empirical_whitening``,
+    factored with the null model) for every SNP."""
+    inverse = null.empirical_whitening
     return _quadratic_and_burden(_mm(z, inverse.T), jnp.sum(inverse, axis=1))
 
 
@@ -248,38 +248,100 @@ def _loaded(moments, loadings):
 
 def _in_chunks(function, *per_snp):
     """``function(*per_snp)`` of arrays (pytrees) whose leading axis is the SNP, on a CPU :data:`CHUNK` SNPs at a
-    time (``lax.map`` with ``batch_size``), elsewhere the whole block at once.
+    time (``lax.map`` over chunks; the last one padded with copies of the last SNP), elsewhere the whole block at
+    once. ``function`` takes and returns arrays with the SNP axis leading, and sees a whole chunk (it may branch on
+    it: :func:`_whitened` factors a chunk whose iterative solve did not converge).
 
-    A chunk's c × c correlations and Cholesky factors stay in cache, where a whole block's stream through memory
-    at every step, each step's output a fresh array. Measured with the scan benchmark's shapes (1 000 subjects,
-    c = 68, R = 8 factors, float32, AMD EPYC, 2 cores) per 100 000 SNPs: the whitened statistics took 7.0–7.5 s
+    A chunk's c × c correlations stay in cache, where a whole block's stream through memory at every step, each
+    step's output a fresh array. Measured with the scan benchmark's shapes (1 000 subjects, c = 68, R = 8 factors,
+    float32, AMD EPYC, 2 cores) per 100 000 SNPs, with Cholesky factors: the whitened statistics took 7.0–7.5 s
     in blocks of 1 000 SNPs, 2.5–2.8 s in chunks of 50 (3.0–3.4 s of 25, 2.8–3.2 s of 125, 3.5–3.8 s of 250).
     A GPU wants the whole block.
     """
     if jax.default_backend() != "cpu":
         return function(*per_snp)
+    p = jax.tree.leaves(per_snp)[0].shape[0]
+    chunks = -(-p // CHUNK)
 
-    def one(snp):
-        return jax.tree.map(lambda a: a[0], function(*jax.tree.map(lambda a: a[None], snp)))
-    return jax.lax.map(one, per_snp, batch_size=CHUNK)
+    def split(a):
+        padded = jnp.concatenate([a, jnp.repeat(a[-1:], chunks * CHUNK - p, axis=0)]) if chunks * CHUNK > p else a
+        return padded.reshape(chunks, CHUNK, *a.shape[1:])
+    out = jax.lax.map(lambda chunk: function(*chunk), jax.tree.map(split, per_snp))
+    return jax.tree.map(lambda a: a.reshape(chunks * CHUNK, *a.shape[2:])[:p], out)
 
 
 def _whitened(z, moments, null: NullModel, genetic_correlation, residual_correlation):
     """(zᵀΣ⁻¹z, the burden score 1ᵀΣ⁻¹z/√(1ᵀΣ⁻¹1)) per SNP, each (p,), with Σ = Corr(z) from
     Cov(s) = Σ_g ∘ ΨMΨᵀ + Σ_e ∘ ΨNΨᵀ (moments (M, N) of :func:`_variance_moments`).
 
-    With D = diag(Cov(s))^½, Σ⁻¹ = D Cov(s)⁻¹ D: Cov(s) = FFᵀ is factored as it is (Cholesky's accuracy does not
-    depend on the diagonal's scale) and F⁻¹ applied to D∘z and D∘1, which saves scaling every SNP's c × c
-    matrix. Only its lower triangle is read."""
+    Σ⁻¹z and Σ⁻¹1 by conjugate gradients preconditioned with the average SNP's correlation R̄ (``null.
+    score_whitening``, R̄⁻¹ = WᵀW), which every SNP's is close to: the preconditioned Σ has eigenvalues within
+    1e-3 of 1 in the scan benchmark, so a few iterations reach the rounding of the dtype. A group of SNPs (a chunk)
+    whose residuals do not fall below :data:`SOLVE_TOLERANCE` in :data:`SOLVE_ITERATIONS` is factored instead
+    (Cholesky), so the result is that of an exact solve either way. The factorizations took ~60% of a block's
+    time (18 ms per 1 000 SNPs at c = 68: LAPACK on one matrix at a time)."""
     genetic_sd = jnp.sqrt(null.sigma2 * null.h2)
     residual_sd = jnp.sqrt(null.sigma2 * (1.0 - null.h2))
     weights = [_loaded(m, null.variance_loadings) for m in moments]
     covariance = (weights[0] * (genetic_correlation * jnp.outer(genetic_sd, genetic_sd))
                   + weights[1] * (residual_correlation * jnp.outer(residual_sd, residual_sd)))
-    scale = jnp.sqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
-    factor = jax.lax.linalg.cholesky(covariance, symmetrize_input=False)
-    white = solve_triangular(factor, jnp.stack([scale * z, scale], axis=2), lower=True)  # (p, c, 2)
-    return _quadratic_and_burden(white[..., 0], white[..., 1])
+    scale = jax.lax.rsqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
+    correlation = covariance * scale[:, :, None] * scale[:, None, :]
+    right = jnp.stack([z, jnp.ones_like(z)], axis=2)  # (p, c, 2)
+    solution, converged = _preconditioned_cg(correlation, right, null.score_whitening)
+    solution = jax.lax.cond(converged, lambda: solution, lambda: _cholesky_solve(correlation, right))
+    precision_z, precision_ones = solution[..., 0], solution[..., 1]
+    burden = jnp.sum(precision_z, axis=1) * jax.lax.rsqrt(jnp.sum(precision_ones, axis=1))
+    return jnp.sum(z * precision_z, axis=1), burden
+
+
+def _preconditioned_cg(A, B, whitening):
+    """(X, converged) with A X ≈ B by conjugate gradients, one per column of each SNP's right-hand sides.
+
+    A : (p, c, c) symmetric positive definite; B : (p, c, k); whitening : (c, c) W with WᵀW ≈ A⁻¹ for every
+    SNP (the preconditioner). Stops when every residual is below :data:`SOLVE_TOLERANCE` relative to its right-hand
+    side, or after :data:`SOLVE_ITERATIONS` (then converged is False)."""
+    def precondition(residual):
+        return jnp.einsum("lk,plj->pkj", whitening, jnp.einsum("kl,plj->pkj", whitening, residual,
+                                                                precision=_HIGHEST), precision=_HIGHEST)
+
+    def product(x):
+        return jnp.einsum("pkl,plj->pkj", A, x, precision=_HIGHEST)
+
+    tolerance = (SOLVE_TOLERANCE * jnp.finfo(A.dtype).eps) ** 2 * jnp.sum(B * B, axis=1)
+    x = precondition(B)
+    residual = B - product(x)
+    preconditioned = precondition(residual)
+    state = (0, x, residual, preconditioned, jnp.sum(residual * preconditioned, axis=1))
+
+    def unfinished(state):
+        iteration, _, residual, _, _ = state
+        return (iteration < SOLVE_ITERATIONS) & ~_below(residual, tolerance)
+
+    def step(state):
+        iteration, x, residual, direction, rz = state
+        image = product(direction)
+        alpha = rz / jnp.sum(direction * image, axis=1)
+        x = x + alpha[:, None] * direction
+        residual = residual - alpha[:, None] * image
+        preconditioned = precondition(residual)
+        rz_next = jnp.sum(residual * preconditioned, axis=1)
+        direction = preconditioned + (rz_next / rz)[:, None] * direction
+        return iteration + 1, x, residual, direction, rz_next
+
+    state = jax.lax.while_loop(unfinished, step, (0, x, residual, preconditioned, state[4]))
+    return state[1], _below(state[2], tolerance)
+
+
+def _below(residual, tolerance):
+    """Whether every squared residual norm (over axis 1) is at most ``tolerance`` (False where one is NaN)."""
+    return jnp.all(jnp.sum(residual * residual, axis=1) <= tolerance)
+
+
+def _cholesky_solve(A, B):
+    """A⁻¹B (p, c, k) for symmetric positive definite A (p, c, c), by a Cholesky factor of each."""
+    factor = jax.lax.linalg.cholesky(A, symmetrize_input=False)
+    return solve_triangular(factor, solve_triangular(factor, B, lower=True), lower=True, trans=1)
 
 
 def _quadratic_and_burden(white, white_ones):
