@@ -114,8 +114,8 @@ def score_tests(null: NullModel, X, tests: tuple[str, ...] = TESTS) -> ScoreTest
     """Score tests of every column of X (n, p), rotated like the null model's data, against ``null``.
 
     tests : the SNP-level tests to compute, among :data:`TESTS` (the others' log p-values are NaN): the
-    spatial and burden tests (and so the omnibus) cost a c × c factorization per SNP; the per-region tests,
-    ``cct`` and ``empirical`` (one factorization for all SNPs) do not.
+    spatial and burden tests (and so the omnibus) cost a c × c solve per SNP (:func:`_whitened`); the
+    per-region tests, ``cct`` and ``empirical`` (one product for all SNPs) do not.
     """
     check_tests(tests)
     c = null.neighbourhoods.shape[0]
@@ -275,11 +275,13 @@ def _whitened(z, moments, null: NullModel, genetic_correlation, residual_correla
     Cov(s) = Σ_g ∘ ΨMΨᵀ + Σ_e ∘ ΨNΨᵀ (moments (M, N) of :func:`_variance_moments`).
 
     Σ⁻¹z and Σ⁻¹1 by conjugate gradients preconditioned with the average SNP's correlation R̄ (``null.
-    score_whitening``, R̄⁻¹ = WᵀW), which every SNP's is close to: the preconditioned Σ has eigenvalues within
-    1e-3 of 1 in the scan benchmark, so a few iterations reach the rounding of the dtype. A group of SNPs (a chunk)
-    whose residuals do not fall below :data:`SOLVE_TOLERANCE` in :data:`SOLVE_ITERATIONS` is factored instead
-    (Cholesky), so the result is that of an exact solve either way. The factorizations took ~60% of a block's
-    time (18 ms per 1 000 SNPs at c = 68: LAPACK on one matrix at a time)."""
+    score_whitening`` W, R̄⁻¹ = WᵀW), which every SNP's is close to: on the scan benchmark's genome (GRM, c = 68)
+    the preconditioned Σ has its eigenvalues within 1e-3 of 1 and R̄'s solution is already within the tolerance;
+    in the calibration study's CAR designs (families, ancestry groups, ρ up to 0.9, h²ₖ 0.1–0.6, c up to 150)
+    float32 needed 0–4 steps. A chunk of SNPs whose residuals are not all below :data:`SOLVE_TOLERANCE` after
+    :data:`SOLVE_ITERATIONS` steps is factored instead (Cholesky), so the result is an exact solve's either way.
+    Every SNP's Cholesky factor (LAPACK on one 68 × 68 matrix at a time, 18 ms per 1 000 SNPs) had been most of
+    the whitened tests' time (17–21 ms per 1 000 SNPs)."""
     genetic_sd = jnp.sqrt(null.sigma2 * null.h2)
     residual_sd = jnp.sqrt(null.sigma2 * (1.0 - null.h2))
     weights = [_loaded(m, null.variance_loadings) for m in moments]

@@ -86,7 +86,7 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
     covariates : (n, m) with an intercept column, indexed like Y (default: intercept only);
     kinship : "loco", "grm" or an (n, n) matrix on Y's subjects (the GRMs use every SNP of the fileset that
         passes the QC, whatever the selection); tests : the SNP-level tests computed (of
-        :data:`jaxgen.lmm.TESTS`; the whitened ones cost a c × c factorization per SNP); chromosomes : test only
+        :data:`jaxgen.lmm.TESTS`; the whitened ones cost a c × c solve per SNP); chromosomes : test only
         these (default all);
     block_size : SNPs per block; devices : the devices a block's SNP columns are spread over (default: every
         device of the platform, but one CPU device, whose thread pool already runs on every core: on CPU two
