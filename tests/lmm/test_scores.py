@@ -154,15 +154,19 @@ def test_empirical_test_of_unrelated_subjects_is_the_exact_manova_test(heritabil
 
 
 def test_every_test_is_the_same_computed_in_chunks_of_snps(study, monkeypatch):
-    """On a CPU the per-SNP factorizations run a chunk of SNPs at a time (cache-sized); chunks of 3 (the 8 SNPs
-    are not a multiple of it) give the whole block's statistics to rounding."""
+    """On a CPU the per-SNP solves run a chunk of SNPs at a time (cache-sized); chunks of 3 (the 8 SNPs are not a
+    multiple of it, the last chunk is padded) and the whole block at once, as on a GPU, give the same statistics to
+    rounding."""
     _, data = study
     null = fit_null_model(data)
     whole = score_tests(null, _snps(data))
     monkeypatch.setattr(scores, "CHUNK", 3)
     chunked = score_tests.__wrapped__(null, _snps(data))
+    monkeypatch.setattr(scores.jax, "default_backend", lambda: "gpu")  # a GPU's path: the block at once
+    at_once = score_tests.__wrapped__(null, _snps(data))
     for test in TESTS:
-        np.testing.assert_allclose(np.asarray(chunked.log_p_of(test)), np.asarray(whole.log_p_of(test)), rtol=1e-12)
+        for other in (chunked, at_once):
+            np.testing.assert_allclose(np.asarray(other.log_p_of(test)), np.asarray(whole.log_p_of(test)), rtol=1e-12)
 
 
 def test_spatial_solves_by_conjugate_gradients_equal_factored_ones(study, monkeypatch):
