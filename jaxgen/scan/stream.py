@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import Sequence
@@ -37,7 +38,7 @@ from jaxgen.lmm.data import prepare_data
 from jaxgen.lmm.null import NullModel, fit_null_model
 from jaxgen.lmm.scores import TESTS, check_tests, score_tests
 from jaxgen.runtime import batch_mesh, platform_devices, require_memory
-from jaxgen.scan.kinship import GRM_BLOCK, ChromosomeRelationships
+from jaxgen.scan.kinship import GRM_BLOCK, ChromosomeRelationships, SparseKinshipWarning
 
 __all__ = ["ScanResult", "scan", "subject_rows"]
 
@@ -126,6 +127,10 @@ def scan(fileset: GenotypeSource, Y: pd.DataFrame, adjacency, covariates: pd.Dat
         seconds["kinship"] = time.perf_counter() - start
         log.add(f"kinship: GRM sums of {sum(relationships.snps.values())} SNPs after QC on "
                 f"{len(relationships.snps)} chromosomes (one pass over the genotypes) in {seconds['kinship']:.1f} s")
+        sparse = relationships.sparse_kinship_message(loco)
+        if sparse is not None:
+            warnings.warn(sparse, SparseKinshipWarning, stacklevel=2)
+            log.add(f"warning: {sparse}")
     chromosome_of = fileset.table["chromosome"].to_numpy()
     groups = list(dict.fromkeys(chromosome_of[tested])) if loco else [None]
     stream = _Stream(fileset, rows, block_size, keep_profiles, _Progress(len(tested), progress), per_region,

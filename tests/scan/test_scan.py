@@ -1,6 +1,7 @@
 """The genome-wide scan: exact per-region LMM score tests, invariance to blocks and chromosome split, block
 QC equal to read_plink's, λ_GC on a null genome of related subjects, clumping equal to PLINK 1.9's."""
 
+import re
 import shutil
 import subprocess
 
@@ -14,7 +15,7 @@ from jaxgen.data.spatial_lmm import simulate_spatial_lmm
 from jaxgen.io import PlinkFileset, read_plink, write_plink
 from jaxgen.io.simulated import write_study
 from jaxgen.graphs import genomic_relationship
-from jaxgen.scan import ChromosomeRelationships, clump, fileset_dosages, genomic_control, scan
+from jaxgen.scan import ChromosomeRelationships, SparseKinshipWarning, clump, fileset_dosages, genomic_control, scan
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,30 @@ def test_null_genome_of_related_subjects_has_lambda_gc_near_one(tmp_path):
     for column in [col for col in result.sumstats.columns if col.startswith("LOG_P_")]:
         lam = genomic_control(np.exp(result.sumstats[column]))
         assert abs(lam - 1.0) < 4 * sd, (column, lam, sd)
+
+
+def test_a_grm_of_few_independent_snps_for_related_subjects_is_warned_of(tmp_path):
+    """Families and 300 SNPs in LD blocks of 10 (a few dozen independent SNPs for 120 subjects): the scan warns that
+    its LOCO kinships correct relatedness only in part, and says how many independent SNPs they hold (read off the
+    GRM's spread: about the number of LD blocks); unrelated subjects with the same SNPs get no warning."""
+    def relationships(family_size, folder):
+        d = simulate_spatial_lmm(3, n=120, p=300, c=2, n_causal=0, rho=0.5, h2=0.5, family_size=family_size,
+                                 block_size=10)
+        write_plink(folder / "g", d.X, d.subject_ids, d.snp_ids, chromosome=list(np.repeat(["1", "2", "3"], 100)),
+                    positions=np.tile(1000 * np.arange(1, 101), 3))
+        fileset = PlinkFileset.open(folder / "g")
+        return d, fileset, ChromosomeRelationships.accumulate(fileset, np.arange(120))
+
+    (tmp_path / "families").mkdir()
+    d, fileset, families = relationships(4, tmp_path / "families")
+    message = families.sparse_kinship_message(loco=True)
+    independent = int(re.search(r"about (\d+) independent", message).group(1))
+    assert "as few as 200 SNPs" in message and 10 <= independent <= 200, message
+    Y = pd.DataFrame(d.Y, index=d.subject_ids)
+    with pytest.warns(SparseKinshipWarning, match="corrects relatedness only in part"):
+        scan(fileset, Y, d.adjacency, kinship="loco", tests=("cct",))
+    (tmp_path / "unrelated").mkdir()
+    assert relationships(1, tmp_path / "unrelated")[2].sparse_kinship_message(loco=True) is None
 
 
 def test_clumping_equals_plink_1_9(tmp_path):
