@@ -1,8 +1,11 @@
-"""Pictures of the demo's reports for the README: run ``jaxgen demo`` and tile the figures of its
-LMM and CCA reports with the top of the LMM report's SNP table (``--out``), and their brain maps
-(``--brain-out``: the lead SNP's z and posterior effect, the canonical region weights).
+"""Pictures of the reports for the README: run ``jaxgen demo`` and tile the figures of its LMM and CCA
+reports with the top of the LMM report's SNP table (``--out``), and their brain maps (``--brain-out``: the
+lead SNP's z and posterior effect, the canonical region weights); run the README's scan example
+(``jaxgen simulate``, then ``jaxgen scan --finemap``) and tile its Manhattan and QQ plots with its loci
+(``--scan-out``).
 
 Usage: python benchmarks/report_picture.py [--out results/demo_report.png] [--brain-out results/demo_brain.png]
+                                           [--scan-out results/scan_report.png]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "demo_report.png"))
     parser.add_argument("--brain-out", default=str(Path(__file__).parent / "results" / "demo_brain.png"))
+    parser.add_argument("--scan-out", default=str(Path(__file__).parent / "results" / "scan_report.png"))
     args = parser.parse_args()
     from jaxgen.cli.demo import run_demo
 
@@ -27,6 +31,7 @@ def main() -> None:
     run_demo(folder, quiet=True)
     plt = headless_pyplot()
     _brain_picture(plt, [folder / "lmm" / "brain.png", folder / "cca" / "brain.png"], args.brain_out)
+    _scan_picture(plt, args.scan_out)
     fig = plt.figure(figsize=(14, 11))
     panels = [("lmm/manhattan.png", (0, 0), 2), ("lmm/trace.png", (1, 0), 2), ("cca/cv.png", (2, 0), 2),
               ("cca/weights_regions.png", (3, 0), 1)]
@@ -45,6 +50,39 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(args.out, dpi=90)
     print(f"wrote {args.out}")
+
+
+def _scan_picture(plt, out: str) -> None:
+    """The README's scan example, run in a temporary folder: its Manhattan and QQ plots and its loci."""
+    from jaxgen.cli.main import main as jaxgen
+
+    folder = Path(tempfile.mkdtemp(prefix="jaxgen-scan-"))
+    study = folder / "study"
+    assert jaxgen(["simulate", "--out", str(study), "--snps", "3000", "--chromosomes", "3", "--quiet"]) == 0
+    files = ["--bfile", str(study / "genotypes"), "--qt", str(study / "qt.csv"), "--covariates",
+             str(study / "covariates.csv"), "--adjacency", str(study / "adjacency.csv")]
+    scan = folder / "scan-finemap"
+    assert jaxgen(["scan", *files, "--kinship", str(study / "kinship.csv"), "--finemap", "--out", str(scan),
+                   "--quiet"]) == 0
+    fig = plt.figure(figsize=(14, 9))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1.0, 1.1], width_ratios=[1.0, 1.2])
+    for name, cell in (("manhattan.png", grid[0, :]), ("qq.png", grid[1, 0])):
+        ax = fig.add_subplot(cell)
+        ax.imshow(plt.imread(scan / name))
+        ax.set_axis_off()
+    loci = pd.read_csv(scan / "loci.csv")
+    ax = fig.add_subplot(grid[1, 1])
+    ax.set_axis_off()
+    ax.set_title("loci.csv: the clumped loci", fontsize=10)
+    cells = [[row.LOCUS, row.SNP, row.CHR, row.BP, f"{row.P:.1e}", row.N_SP2]
+             for row in loci.head(8).itertuples(index=False)]
+    ax.table(cells, colLabels=["locus", "index SNP", "CHR", "BP", "P (omnibus)", "SNPs clumped"],
+             loc="center").scale(1, 1.4)
+    fig.suptitle("jaxgen scan (README example, the simulated pedigree's kinship): Manhattan and QQ plots, loci",
+                 fontsize=12)
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    print(f"wrote {out}")
 
 
 def _brain_picture(plt, images: list[Path], out: str) -> None:
