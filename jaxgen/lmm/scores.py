@@ -314,7 +314,7 @@ def _preconditioned_cg(A, B, whitening):
     x = precondition(B)
     residual = B - product(x)
     preconditioned = precondition(residual)
-    state = (0, x, residual, preconditioned, jnp.sum(residual * preconditioned, axis=1))
+    start = (0, x, residual, preconditioned, jnp.sum(residual * preconditioned, axis=1))
 
     def unfinished(state):
         iteration, _, residual, _, _ = state
@@ -331,8 +331,8 @@ def _preconditioned_cg(A, B, whitening):
         direction = preconditioned + (rz_next / rz)[:, None] * direction
         return iteration + 1, x, residual, direction, rz_next
 
-    state = jax.lax.while_loop(unfinished, step, (0, x, residual, preconditioned, state[4]))
-    return state[1], _below(state[2], tolerance)
+    _, x, residual, _, _ = jax.lax.while_loop(unfinished, step, start)
+    return x, _below(residual, tolerance)
 
 
 def _below(residual, tolerance):
