@@ -37,9 +37,7 @@ def main() -> None:
               ("cca/weights_regions.png", (3, 0), 1)]
     grid = fig.add_gridspec(4, 2, height_ratios=[1.3, 1.1, 0.8, 1.3])
     for name, (row, col), span in panels:
-        ax = fig.add_subplot(grid[row, col:col + span])
-        ax.imshow(plt.imread(folder / name))
-        ax.set_axis_off()
+        _image(plt, fig.add_subplot(grid[row, col:col + span]), folder / name)
     table = pd.read_csv(folder / "lmm" / "snp_tests.csv").head(8)[["snp", "p_value", "log10_p_cct", "log10_p_spatial"]]
     ax = fig.add_subplot(grid[3, 1])
     ax.set_axis_off()
@@ -67,9 +65,7 @@ def _scan_picture(plt, out: str) -> None:
     fig = plt.figure(figsize=(14, 9))
     grid = fig.add_gridspec(2, 2, height_ratios=[1.0, 1.1], width_ratios=[1.0, 1.2])
     for name, cell in (("manhattan.png", grid[0, :]), ("qq.png", grid[1, 0])):
-        ax = fig.add_subplot(cell)
-        ax.imshow(plt.imread(scan / name))
-        ax.set_axis_off()
+        _image(plt, fig.add_subplot(cell), scan / name)
     loci = pd.read_csv(scan / "loci.csv")
     ax = fig.add_subplot(grid[1, 1])
     ax.set_axis_off()
@@ -83,6 +79,12 @@ def _scan_picture(plt, out: str) -> None:
     fig.tight_layout()
     fig.savefig(out, dpi=90)
     print(f"wrote {out}")
+
+
+def _image(plt, ax, path: Path) -> None:
+    """A report's PNG ``path`` on the axes ``ax``, without axes."""
+    ax.imshow(plt.imread(path))
+    ax.set_axis_off()
 
 
 def _brain_picture(plt, images: list[Path], out: str) -> None:

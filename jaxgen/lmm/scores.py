@@ -282,19 +282,25 @@ def _whitened(z, moments, null: NullModel, genetic_correlation, residual_correla
     :data:`SOLVE_ITERATIONS` steps is factored instead (Cholesky), so the result is an exact solve's either way.
     Every SNP's Cholesky factor (LAPACK on one 68 × 68 matrix at a time, 18 ms per 1 000 SNPs) had been most of
     the whitened tests' time (17–21 ms per 1 000 SNPs)."""
-    genetic_sd = jnp.sqrt(null.sigma2 * null.h2)
-    residual_sd = jnp.sqrt(null.sigma2 * (1.0 - null.h2))
-    weights = [_loaded(m, null.variance_loadings) for m in moments]
-    covariance = (weights[0] * (genetic_correlation * jnp.outer(genetic_sd, genetic_sd))
-                  + weights[1] * (residual_correlation * jnp.outer(residual_sd, residual_sd)))
-    scale = jax.lax.rsqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
-    correlation = covariance * scale[:, :, None] * scale[:, None, :]
+    correlation = _score_correlations(moments, null, genetic_correlation, residual_correlation)
     right = jnp.stack([z, jnp.ones_like(z)], axis=2)  # (p, c, 2)
     solution, converged = _preconditioned_cg(correlation, right, null.score_whitening)
     solution = jax.lax.cond(converged, lambda: solution, lambda: _cholesky_solve(correlation, right))
     precision_z, precision_ones = solution[..., 0], solution[..., 1]
     burden = jnp.sum(precision_z, axis=1) * jax.lax.rsqrt(jnp.sum(precision_ones, axis=1))
     return jnp.sum(z * precision_z, axis=1), burden
+
+
+def _score_correlations(moments, null: NullModel, genetic_correlation, residual_correlation):
+    """Corr(z) (p, c, c) of every SNP: the correlation of Cov(s) = Σ_g ∘ ΨMΨᵀ + Σ_e ∘ ΨNΨᵀ (moments (M, N) of
+    :func:`_variance_moments`, Σ_g and Σ_e from the null model's h², σ² and the given region correlations)."""
+    genetic_sd = jnp.sqrt(null.sigma2 * null.h2)
+    residual_sd = jnp.sqrt(null.sigma2 * (1.0 - null.h2))
+    weights = [_loaded(m, null.variance_loadings) for m in moments]
+    covariance = (weights[0] * (genetic_correlation * jnp.outer(genetic_sd, genetic_sd))
+                  + weights[1] * (residual_correlation * jnp.outer(residual_sd, residual_sd)))
+    scale = jax.lax.rsqrt(jnp.diagonal(covariance, axis1=1, axis2=2))
+    return covariance * scale[:, :, None] * scale[:, None, :]
 
 
 def _preconditioned_cg(A, B, whitening):

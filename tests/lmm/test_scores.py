@@ -177,13 +177,9 @@ def test_spatial_solves_by_conjugate_gradients_equal_factored_ones(study, monkey
     null = fit_null_model(data)
     X = _snps(data)
     iterative = score_tests(null, X)
-    z, moments = iterative.z, _variance_moments(null, X)
-    genetic_sd, residual_sd = np.sqrt(null.sigma2 * null.h2), np.sqrt(null.sigma2 * (1 - null.h2))
-    covariance = (_loaded(moments[0], null.variance_loadings) * (null.spatial_genetic * np.outer(genetic_sd, genetic_sd))
-                  + _loaded(moments[1], null.variance_loadings) * (null.spatial_residual
-                                                                    * np.outer(residual_sd, residual_sd)))
-    scale = 1 / np.sqrt(np.einsum("jkk->jk", covariance))
-    correlation = covariance * scale[:, :, None] * scale[:, None, :]
+    z = iterative.z
+    correlation = scores._score_correlations(_variance_moments(null, X), null, null.spatial_genetic,
+                                             null.spatial_residual)
     right = jnp.stack([z, jnp.ones_like(z)], axis=2)
     solution, converged = scores._preconditioned_cg(correlation, right, null.score_whitening)
     assert bool(converged)
